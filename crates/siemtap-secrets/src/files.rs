@@ -1,0 +1,121 @@
+//! Reading the two file tiers: the secrets file (with its permission check) and systemd credential files.
+//!
+//! File contents are read into zeroize-on-drop buffers sized up front from the file's metadata, so the raw
+//! bytes are wiped once parsed.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use crate::{Secret, SecretsError, parse_secrets};
+
+/// The secrets file: `None` when it does not exist (an empty tier), its parsed pairs otherwise.
+pub(crate) fn load_secrets_file(
+    path: &Path,
+) -> Result<Option<Vec<(String, Secret)>>, SecretsError> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            tracing::debug!(path = %path.display(), "secrets file does not exist; that tier is empty");
+            return Ok(None);
+        }
+        Err(source) => {
+            return Err(SecretsError::Unreadable {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    // Check the permissions of the file we opened (not of the path again), then read from the same handle.
+    let meta = file.metadata().map_err(|source| SecretsError::Unreadable {
+        path: path.to_owned(),
+        source,
+    })?;
+    check_permissions(path, &meta)?;
+    let bytes = read_all(file, meta.len()).map_err(|source| SecretsError::Unreadable {
+        path: path.to_owned(),
+        source,
+    })?;
+    let text = utf8(path, &bytes)?;
+    let pairs = parse_secrets(text);
+    tracing::debug!(path = %path.display(), keys = pairs.len(), "secrets file loaded");
+    Ok(Some(pairs))
+}
+
+/// `$CREDENTIALS_DIRECTORY/<cred_name>`: `None` when the file does not exist or is empty after trimming
+/// trailing whitespace (so whitespace-only counts as absent too).
+pub(crate) fn read_credential(path: &Path) -> Result<Option<Secret>, SecretsError> {
+    let cred_err = |source| SecretsError::CredentialUnreadable {
+        path: path.to_owned(),
+        source,
+    };
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cred_err(e)),
+    };
+    let len = file.metadata().map_err(cred_err)?.len();
+    let bytes = read_all(file, len).map_err(cred_err)?;
+    let value = utf8(path, &bytes)?.trim_end();
+    Ok((!value.is_empty()).then(|| Secret::new(value)))
+}
+
+/// Read a whole file into a buffer that is wiped on drop. Reserving `len + 1` up front avoids reallocations
+/// (which would leave unwiped copies behind) unless the file grows while being read.
+fn read_all(mut file: File, len: u64) -> io::Result<Zeroizing<Vec<u8>>> {
+    let capacity = usize::try_from(len).unwrap_or(0).saturating_add(1);
+    let mut buf = Zeroizing::new(Vec::with_capacity(capacity));
+    file.read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Validate UTF-8, naming the 1-based line of the first invalid byte (never the bytes themselves).
+fn utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, SecretsError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        SecretsError::NotUtf8 {
+            path: path.to_owned(),
+            line,
+        }
+    })
+}
+
+/// Refuse a secrets file that "other" may read or write; warn when the group may write it.
+#[cfg(unix)]
+fn check_permissions(path: &Path, meta: &std::fs::Metadata) -> Result<(), SecretsError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o004 != 0 {
+        return Err(SecretsError::WorldReadable {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    if mode & 0o002 != 0 {
+        return Err(SecretsError::WorldWritable {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    if mode & 0o020 != 0 {
+        tracing::warn!(
+            path = %path.display(),
+            mode = format_args!("{mode:04o}"),
+            "secrets file {} is writable by its group; fix: `chmod g-w {}`",
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Non-Unix platforms have no mode bits to check.
+#[cfg(not(unix))]
+fn check_permissions(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), SecretsError> {
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! [`StateStore`]: the locked, atomically written state of one source.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::lock::StateLock;
+use crate::snapshot::StateSnapshot;
+use crate::{StateError, StreamState, format, fsio};
+
+/// The state of one source, backed by a locked file (or by memory only, see [`StateStore::ephemeral`]).
+#[derive(Debug)]
+pub struct StateStore {
+    snapshot: StateSnapshot,
+    backing: Option<Backing>,
+}
+
+#[derive(Debug)]
+struct Backing {
+    path: PathBuf,
+    _lock: StateLock,
+}
+
+impl StateStore {
+    /// Acquire `<path>.lock` (created if missing, never deleted) and read the state.
+    ///
+    /// Creates the parent directory if missing (mode 0o750). If another process or store holds
+    /// the lock: [`StateError::Locked`] with the holder's pid. A missing state file is an empty
+    /// state (first run); an empty, unparsable or mistyped file is [`StateError::Corrupt`], never
+    /// a silent reset. The lock is held until the store is dropped.
+    pub fn open(path: &Path) -> Result<StateStore, StateError> {
+        check_file_path(path)?;
+        fsio::ensure_parent_dir(path)?;
+        let lock = StateLock::acquire(path)?;
+        fsio::remove_stale_temps(path);
+        let snapshot = load(path)?.unwrap_or_default();
+        tracing::debug!(
+            state = %path.display(),
+            streams = snapshot.streams.len(),
+            "state loaded"
+        );
+        Ok(StateStore {
+            snapshot,
+            backing: Some(Backing {
+                path: path.to_path_buf(),
+                _lock: lock,
+            }),
+        })
+    }
+
+    /// A store for `--all` runs: nothing read, nothing written, no lock.
+    pub fn ephemeral() -> StateStore {
+        StateStore {
+            snapshot: StateSnapshot::default(),
+            backing: None,
+        }
+    }
+
+    /// The state file, `None` for an ephemeral store.
+    pub fn path(&self) -> Option<&Path> {
+        self.backing.as_ref().map(|b| b.path.as_path())
+    }
+
+    /// The current (committed) contents.
+    pub fn snapshot(&self) -> &StateSnapshot {
+        &self.snapshot
+    }
+
+    /// A copy of the stream's state (default if absent).
+    pub fn stream(&self, key: &str) -> StreamState {
+        self.snapshot.stream(key)
+    }
+
+    /// Keys of all streams present, sorted.
+    pub fn stream_keys(&self) -> Vec<String> {
+        self.snapshot.stream_keys()
+    }
+
+    /// Committed length of an output file (exactly-once file sink), by output id.
+    pub fn output_length(&self, output_id: &str) -> Option<u64> {
+        self.snapshot.output_length(output_id)
+    }
+
+    /// A top-level key this version does not interpret, exactly as read (see
+    /// [`StateSnapshot::extra`]).
+    pub fn extra(&self, key: &str) -> Option<&Value> {
+        self.snapshot.extra(key)
+    }
+
+    /// Replace one stream's state and optionally record an output file's committed length, then
+    /// write the whole file atomically (temp file in the same dir, write, fsync, rename over,
+    /// fsync the dir). `last_poll` is stored with whole-second precision; a stream with nothing
+    /// recorded is removed. On error the in-memory state is unchanged. An ephemeral store only
+    /// updates memory.
+    pub fn commit(
+        &mut self,
+        key: &str,
+        stream: StreamState,
+        output: Option<(&str, u64)>,
+    ) -> Result<(), StateError> {
+        if key.is_empty() {
+            return Err(StateError::InvalidKey {
+                key: key.to_owned(),
+                reason: "stream keys must not be empty",
+            });
+        }
+        let next = self.snapshot.with_stream(key, stream, output);
+        self.persist(next)
+    }
+
+    /// Record an output file's committed length without touching any stream (for events
+    /// delivered outside a stream: error events, run summaries), then write atomically. On
+    /// error the in-memory state is unchanged.
+    pub fn record_output(&mut self, output_id: &str, length: u64) -> Result<(), StateError> {
+        let mut next = self.snapshot.clone();
+        next.outputs.insert(output_id.to_owned(), length);
+        self.persist(next)
+    }
+
+    /// Remove the given streams (all streams if `keys` is empty) and write atomically. Output
+    /// lengths and unknown keys are kept. For `siemtap state reset`.
+    pub fn reset(&mut self, keys: &[String]) -> Result<(), StateError> {
+        let (next, removed) = self.snapshot.without_streams(keys);
+        tracing::info!(removed = ?removed, "resetting stream state");
+        self.persist(next)
+    }
+
+    /// The file as pretty JSON for `siemtap state show` (ledgers summarized unless `full`).
+    pub fn render(&self, full: bool) -> String {
+        self.snapshot.render(full)
+    }
+
+    fn persist(&mut self, next: StateSnapshot) -> Result<(), StateError> {
+        if let Some(backing) = &self.backing {
+            let bytes = format::to_bytes(&next).map_err(|e| StateError::Write {
+                path: backing.path.clone(),
+                source: io::Error::other(e),
+            })?;
+            fsio::write_atomic(&backing.path, &bytes)?;
+        }
+        self.snapshot = next;
+        Ok(())
+    }
+}
+
+/// Read a state file without taking the lock (for `siemtap state show` while a run holds it).
+/// `Ok(None)` if the file does not exist; otherwise the same corruption rules as
+/// [`StateStore::open`].
+pub fn read_state_file(path: &Path) -> Result<Option<StateSnapshot>, StateError> {
+    check_file_path(path)?;
+    load(path)
+}
+
+fn load(path: &Path) -> Result<Option<StateSnapshot>, StateError> {
+    fsio::read_if_exists(path)?
+        .map(|bytes| format::parse(path, &bytes))
+        .transpose()
+}
+
+fn check_file_path(path: &Path) -> Result<(), StateError> {
+    if path.file_name().is_none() {
+        return Err(StateError::Read {
+            path: path.to_path_buf(),
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the state path must name a file, not a directory",
+            ),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,36 @@
+//! The position of one stream.
+
+use crate::Ledger;
+
+/// Position of one stream (`key` is e.g. `"signin"`, or `"client-a.signin"` for a tenant).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StreamState {
+    /// Connector-opaque position; for 1Password a JSON string.
+    pub cursor: Option<serde_json::Value>,
+    /// Time of the last successful poll. Stored with whole-second precision.
+    pub last_poll: Option<jiff::Timestamp>,
+    /// Event time of the newest delivered event. Stored with full precision.
+    pub high_water: Option<jiff::Timestamp>,
+    /// Ids recently delivered (dedupe across overlap re-reads).
+    pub ledger: Ledger,
+}
+
+impl StreamState {
+    /// Whether nothing at all is recorded (such a stream is not written to the file).
+    pub fn is_empty(&self) -> bool {
+        self.cursor.is_none()
+            && self.last_poll.is_none()
+            && self.high_water.is_none()
+            && self.ledger.is_empty()
+    }
+
+    /// This state as it reads back from the file: `last_poll` truncated to whole seconds,
+    /// a JSON `null` cursor treated as absent.
+    pub(crate) fn normalized(mut self) -> Self {
+        self.last_poll = self.last_poll.map(crate::format::floor_to_second);
+        if self.cursor.as_ref().is_some_and(serde_json::Value::is_null) {
+            self.cursor = None;
+        }
+        self
+    }
+}

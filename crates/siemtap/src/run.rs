@@ -1,0 +1,233 @@
+//! `siemtap run CONNECTOR`: one collection run in drop-in mode (the reference integration's
+//! environment), from state lock to run summary, with the documented exit codes.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use siemtap_connectors::{Connector, DropInContext};
+use siemtap_core::runner::{RunOptions, Runner, SourceReport, StopSignal, fair_share};
+use siemtap_core::shape::Shaper;
+use siemtap_core::{ErrorCode, Failure, Sink, StateError, StateStore};
+use siemtap_http::{HttpClient, HttpConfig};
+use siemtap_sinks::{FileSink, StdoutSink};
+
+/// Process exit codes (docs/operations.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Success, also when per-stream failures were reported as error events.
+    Ok = 0,
+    /// The sink refused events (nothing after the last checkpoint counts as delivered).
+    Delivery = 1,
+    /// Usage or configuration error (reported as an error event where possible).
+    Usage = 2,
+    /// The state is locked by another run.
+    Locked = 3,
+    /// The state file is unreadable or corrupt.
+    StateUnreadable = 4,
+}
+
+/// Where events go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Standard output.
+    Stdout,
+    /// A JSON-lines file with exactly-once recovery.
+    File(PathBuf),
+}
+
+impl Output {
+    /// Parses `--output`.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        match spec {
+            "stdout" => Ok(Self::Stdout),
+            s if s.starts_with("file:") && s.len() > 5 => Ok(Self::File(PathBuf::from(&s[5..]))),
+            s if s.starts_with("wazuh-socket") => Err(
+                "the wazuh-socket output is not available in this version; use --output stdout under the command wodle, or file:PATH".into(),
+            ),
+            other => Err(format!("unknown --output {other:?}; use stdout or file:PATH")),
+        }
+    }
+
+    /// Opens the sink; `store` supplies the committed length for file recovery.
+    fn open(&self, store: Option<&StateStore>) -> Result<Box<dyn Sink>, siemtap_core::SinkError> {
+        Ok(match self {
+            Self::Stdout => Box::new(StdoutSink::new()),
+            Self::File(path) => {
+                let committed = store.and_then(|s| s.output_length(&FileSink::output_id_for(path)));
+                Box::new(FileSink::open(path, committed)?)
+            }
+        })
+    }
+}
+
+/// Everything one run needs.
+pub struct RunRequest {
+    /// The connector.
+    pub connector: &'static Connector,
+    /// Environment snapshot.
+    pub env: HashMap<String, String>,
+    /// `--source`.
+    pub source: Option<String>,
+    /// `--lookback`.
+    pub lookback_hours: Option<f64>,
+    /// `--all`: no state read or written.
+    pub all: bool,
+    /// `--max-runtime` (None = no budget).
+    pub max_runtime: Option<Duration>,
+    /// `--output`.
+    pub output: Output,
+    /// Directory of the executable (drop-in defaults).
+    pub exe_dir: PathBuf,
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct RunResult {
+    /// Exit code.
+    pub exit: Exit,
+    /// Per source: label and report.
+    pub reports: Vec<(String, SourceReport)>,
+    /// The state file used (None for `--all` or when the run stopped before it).
+    pub state_file: Option<PathBuf>,
+}
+
+impl RunResult {
+    fn early(exit: Exit) -> Self {
+        Self {
+            exit,
+            reports: Vec::new(),
+            state_file: None,
+        }
+    }
+}
+
+/// Time kept back from `--max-runtime` for the summary and exit.
+fn budget_deadline(max_runtime: Option<Duration>) -> Option<tokio::time::Instant> {
+    let budget = max_runtime?;
+    let reserve = (budget / 10).clamp(Duration::from_millis(500), Duration::from_secs(10));
+    Some(tokio::time::Instant::now() + budget.saturating_sub(reserve))
+}
+
+/// Logs a fatal problem; also shows it on a terminal if the log goes elsewhere.
+pub fn report_fatal(message: &str) {
+    tracing::error!("{message}");
+    if std::io::stderr().is_terminal() {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("siemtap: {message}");
+        }
+    }
+}
+
+/// Emits one error event where no state can record it (configuration and state failures).
+async fn emit_stateless(output: &Output, shaper: &dyn Shaper, failure: &Failure) -> Exit {
+    report_fatal(&siemtap_core::runner::describe(failure));
+    let mut sink = match output.open(None) {
+        Ok(s) => s,
+        Err(e) => {
+            report_fatal(&e.to_string());
+            return Exit::Delivery;
+        }
+    };
+    let mut runner = Runner::new(sink.as_mut(), RunOptions::default());
+    match runner.emit_failure_stateless(shaper, failure).await {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            report_fatal(&e.to_string());
+            Exit::Delivery
+        }
+    }
+}
+
+/// Runs `req` to completion. Every failure that can be an event is one.
+pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
+    let deadline = budget_deadline(req.max_runtime);
+    let http = match HttpClient::new(HttpConfig::default()) {
+        Ok(h) => h,
+        Err(e) => {
+            report_fatal(&format!("cannot set up the HTTP client: {e}"));
+            return RunResult::early(Exit::Usage);
+        }
+    };
+    let ctx = DropInContext {
+        env: &req.env,
+        http,
+        source: req.source.as_deref(),
+        lookback_hours: req.lookback_hours,
+        exe_dir: req.exe_dir.clone(),
+    };
+    let plan = match (req.connector.drop_in)(&ctx) {
+        Ok(plan) => plan,
+        Err(e) => {
+            let exit = emit_stateless(&req.output, e.shaper.as_ref(), &e.failure).await;
+            return RunResult::early(if exit == Exit::Ok { Exit::Usage } else { exit });
+        }
+    };
+    let mut store = if req.all {
+        StateStore::ephemeral()
+    } else {
+        match StateStore::open(&plan.state_file) {
+            Ok(store) => store,
+            Err(e @ StateError::Locked { .. }) => {
+                report_fatal(&e.to_string());
+                return RunResult::early(Exit::Locked);
+            }
+            Err(e) => {
+                let failure = Failure::new(ErrorCode::StateReadError, "orchestrator", e.to_string());
+                let exit = emit_stateless(&req.output, plan.shaper.as_ref(), &failure).await;
+                return RunResult::early(if exit == Exit::Ok { Exit::StateUnreadable } else { exit });
+            }
+        }
+    };
+    // The file sink recovers (truncates) under the state lock, so no other run is writing.
+    let mut sink = match req.output.open(Some(&store)) {
+        Ok(s) => s,
+        Err(e) => {
+            report_fatal(&e.to_string());
+            return RunResult::early(Exit::Delivery);
+        }
+    };
+    let options = RunOptions {
+        deadline,
+        stop,
+        ..RunOptions::default()
+    };
+    let mut runner = Runner::new(sink.as_mut(), options);
+    let mut result = RunResult {
+        exit: Exit::Ok,
+        reports: Vec::new(),
+        state_file: (!req.all).then(|| plan.state_file.clone()),
+    };
+    for failure in &plan.failures {
+        tracing::warn!("{}", siemtap_core::runner::describe(failure));
+        if let Err(e) = runner.emit_failure(&mut store, plan.shaper.as_ref(), failure).await {
+            report_fatal(&e.to_string());
+            result.exit = Exit::Delivery;
+            return result;
+        }
+    }
+    let mut sources = plan.sources;
+    let total = sources.len();
+    for (i, source) in sources.iter_mut().enumerate() {
+        let share = fair_share(deadline, total - i);
+        match runner.run_source(&mut store, source.as_mut(), share).await {
+            Ok(report) => {
+                tracing::info!(
+                    source = source.label(),
+                    delivered = report.delivered(),
+                    failures = report.failures,
+                    "source finished"
+                );
+                result.reports.push((source.label().to_string(), report));
+            }
+            Err(e) => {
+                report_fatal(&e.to_string());
+                result.exit = Exit::Delivery;
+                return result;
+            }
+        }
+    }
+    result
+}
