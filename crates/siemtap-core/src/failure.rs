@@ -21,7 +21,7 @@ pub struct Failure {
     /// The final HTTP status, when there was one.
     pub http_status: Option<u16>,
     /// For `COLLECTION_GAP`: the skipped interval, RFC 3339.
-    pub gap: Option<(String, String)>,
+    pub gap: Option<Box<(String, String)>>,
 }
 
 impl Failure {
@@ -51,7 +51,7 @@ impl Failure {
 
     /// Records the interval a `COLLECTION_GAP` skipped.
     pub fn with_gap(mut self, start: impl Into<String>, end: impl Into<String>) -> Self {
-        self.gap = Some((start.into(), end.into()));
+        self.gap = Some(Box::new((start.into(), end.into())));
         self
     }
 }

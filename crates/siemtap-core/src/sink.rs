@@ -27,9 +27,7 @@ impl Batch {
 
     /// Each line without its newline.
     pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
-        self.buf
-            .split(|b| *b == b'\n')
-            .take(self.count)
+        self.buf.split(|b| *b == b'\n').take(self.count)
     }
 
     /// Number of events.

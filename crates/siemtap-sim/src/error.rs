@@ -6,7 +6,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     /// A `--token NAME=TOKEN` name is not `[A-Za-z0-9_-]+`.
-    #[error("--token #{index}: tenant name {name:?} is invalid; use letters, digits, '_' or '-' (e.g. --token client-a=TOKEN)")]
+    #[error(
+        "--token #{index}: tenant name {name:?} is invalid; use letters, digits, '_' or '-' (e.g. --token client-a=TOKEN)"
+    )]
     BadTenantName {
         /// 1-based position of the flag.
         index: usize,
@@ -23,7 +25,9 @@ pub enum SimError {
     #[error("--token: tenant name {0:?} is given twice; tenant names must be unique")]
     DuplicateTenant(String),
     /// Two tenants share one token (the token itself is never printed).
-    #[error("--token #{index}: this token is already used by tenant {other:?}; every tenant needs its own token")]
+    #[error(
+        "--token #{index}: this token is already used by tenant {other:?}; every tenant needs its own token"
+    )]
     DuplicateToken {
         /// 1-based position of the flag.
         index: usize,
@@ -31,7 +35,9 @@ pub enum SimError {
         other: String,
     },
     /// `--features` names something that is not a 1Password feature.
-    #[error("--features: unknown feature {0:?}; use a comma list of auditevents, signinattempts, itemusages")]
+    #[error(
+        "--features: unknown feature {0:?}; use a comma list of auditevents, signinattempts, itemusages"
+    )]
     UnknownFeature(String),
     /// `--rate` is not a positive finite number.
     #[error("--rate {0}: must be a positive number of events per second per stream and tenant")]
@@ -56,7 +62,9 @@ pub enum SimError {
         reason: String,
     },
     /// The system random generator failed (needed for the cursor key).
-    #[error("cannot draw a random cursor key from the operating system; retry, or pass --deterministic-cursors")]
+    #[error(
+        "cannot draw a random cursor key from the operating system; retry, or pass --deterministic-cursors"
+    )]
     Random,
 }
 

@@ -30,10 +30,14 @@ impl FileSink {
         let id = Self::output_id_for(path);
         let fail = |what: &str, e: std::io::Error| SinkError {
             sink: id.clone(),
-            message: format!("{what} {}: {e}; check the path and its permissions", path.display()),
+            message: format!(
+                "{what} {}: {e}; check the path and its permissions",
+                path.display()
+            ),
         };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| fail("cannot create the directory of", e))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| fail("cannot create the directory of", e))?;
         }
         let file = OpenOptions::new()
             .read(true)
@@ -100,7 +104,10 @@ impl Sink for FileSink {
                 let _ = self.file.set_len(self.len);
                 return Err(SinkError {
                     sink: self.id.clone(),
-                    message: format!("writing {} failed: {e}; check free space and permissions", self.path.display()),
+                    message: format!(
+                        "writing {} failed: {e}; check free space and permissions",
+                        self.path.display()
+                    ),
                 });
             }
             self.len += batch.bytes().len() as u64;
@@ -128,9 +135,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out/events.json");
         let mut sink = FileSink::open(&path, None).unwrap();
-        let d = sink.send(&batch(&["{\"a\":1}", "{\"b\":2}"])).await.unwrap();
+        let d = sink
+            .send(&batch(&["{\"a\":1}", "{\"b\":2}"]))
+            .await
+            .unwrap();
         assert_eq!(d.committed_length, Some(16));
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"a\":1}\n{\"b\":2}\n");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"a\":1}\n{\"b\":2}\n"
+        );
     }
 
     #[tokio::test]
@@ -141,7 +154,10 @@ mod tests {
         let mut sink = FileSink::open(&path, Some(8)).unwrap();
         assert_eq!(sink.len(), 8);
         sink.send(&batch(&["{\"b\":2}"])).await.unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"a\":1}\n{\"b\":2}\n");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"a\":1}\n{\"b\":2}\n"
+        );
     }
 
     #[tokio::test]
@@ -160,6 +176,9 @@ mod tests {
         let blocker = dir.path().join("file");
         std::fs::write(&blocker, "").unwrap();
         let err = FileSink::open(&blocker.join("events.json"), None).unwrap_err();
-        assert!(err.to_string().contains("events.json") || err.to_string().contains("file"), "{err}");
+        assert!(
+            err.to_string().contains("events.json") || err.to_string().contains("file"),
+            "{err}"
+        );
     }
 }

@@ -40,7 +40,8 @@ async fn demo(args: &DemoArgs) -> Result<Exit, String> {
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let log = dir.join("siemtap.log");
-    crate::logging::init(&crate::logging::LogTarget::File(log.clone()), 1).map_err(|e| format!("{e:#}"))?;
+    crate::logging::init(&crate::logging::LogTarget::File(log.clone()), 1)
+        .map_err(|e| format!("{e:#}"))?;
 
     let sim_args = SimCli::try_parse_from([
         "sim",
@@ -65,7 +66,10 @@ async fn demo(args: &DemoArgs) -> Result<Exit, String> {
         ("OP_BASE_URL", base_url.as_str()),
         ("OP_BEARER_TOKEN", DEMO_TOKEN),
         ("OP_STATE_FILE", &state_file.to_string_lossy()),
-        ("OP_SECRETS_FILE", &dir.join("no-secrets-file").to_string_lossy()),
+        (
+            "OP_SECRETS_FILE",
+            &dir.join("no-secrets-file").to_string_lossy(),
+        ),
         ("OP_PAGE_LIMIT", "100"),
         ("OP_REQUESTS_PER_SECOND", "50"),
     ]
@@ -96,8 +100,14 @@ async fn demo(args: &DemoArgs) -> Result<Exit, String> {
         let _ = writeln!(out, "{line}");
     };
     say("siemtap demo: 1Password Events API simulator -> siemtap -> JSON-lines file".into());
-    say(format!("  simulator        {base_url} ({} events per stream, seed 7)", args.events));
-    say(format!("  run 1            exit {:?}, {} lines written", first.exit, after_first.total));
+    say(format!(
+        "  simulator        {base_url} ({} events per stream, seed 7)",
+        args.events
+    ));
+    say(format!(
+        "  run 1            exit {:?}, {} lines written",
+        first.exit, after_first.total
+    ));
     for (event_type, n) in &after_first.by_type {
         say(format!("                     {event_type:<16} {n}"));
     }
@@ -120,10 +130,21 @@ async fn demo(args: &DemoArgs) -> Result<Exit, String> {
             unique.len()
         ));
     }
-    say(format!("  output           {} ({} lines)", output.display(), after_second.total));
+    say(format!(
+        "  output           {} ({} lines)",
+        output.display(),
+        after_second.total
+    ));
     say(format!("  state            {}", state_file.display()));
     say(format!("  log              {}", log.display()));
-    say(format!("  result           {}", if ok { "OK: complete, no duplicates" } else { "MISMATCH (see the log)" }));
+    say(format!(
+        "  result           {}",
+        if ok {
+            "OK: complete, no duplicates"
+        } else {
+            "MISMATCH (see the log)"
+        }
+    ));
     Ok(if ok { Exit::Ok } else { Exit::Delivery })
 }
 
@@ -133,7 +154,8 @@ struct LineCount {
 }
 
 fn count_lines(path: &Path) -> Result<LineCount, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut count = LineCount {
         total: 0,
         by_type: BTreeMap::new(),
@@ -151,10 +173,13 @@ fn count_lines(path: &Path) -> Result<LineCount, String> {
 
 /// Vendor event uuids per stream name, in output order.
 fn read_events(path: &Path) -> Result<HashMap<&'static str, Vec<String>>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut out: HashMap<&'static str, Vec<String>> = HashMap::new();
     for line in text.lines() {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
         let stream = match v["op"]["event_type"].as_str() {
             Some("audit_event") => "audit",
             Some("signin_attempt") => "signin",
@@ -179,6 +204,7 @@ async fn fetch_oracle(base_url: &str) -> Result<BTreeMap<String, Vec<String>>, S
     struct Oracle {
         streams: BTreeMap<String, Vec<String>>,
     }
-    let oracle: Oracle = serde_json::from_slice(&resp.body).map_err(|e| format!("oracle body: {e}"))?;
+    let oracle: Oracle =
+        serde_json::from_slice(&resp.body).map_err(|e| format!("oracle body: {e}"))?;
     Ok(oracle.streams)
 }

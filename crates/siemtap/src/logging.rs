@@ -48,9 +48,14 @@ pub fn init(target: &LogTarget, debug: u8) -> anyhow::Result<()> {
     let filter = if debug >= 3 {
         EnvFilter::new("trace,hyper=debug,h2=info,rustls=info")
     } else {
-        EnvFilter::new(format!("warn,siemtap={0},siemtap_core={0},siemtap_http={0},siemtap_connectors={0},siemtap_sinks={0},siemtap_state={0},siemtap_secrets={0},siemtap_sim={0}", level(debug)))
+        EnvFilter::new(format!(
+            "warn,siemtap={0},siemtap_core={0},siemtap_http={0},siemtap_connectors={0},siemtap_sinks={0},siemtap_state={0},siemtap_secrets={0},siemtap_sim={0}",
+            level(debug)
+        ))
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     match target {
         LogTarget::File(path) => {
             let file = OpenOptions::new()
@@ -58,8 +63,16 @@ pub fn init(target: &LogTarget, debug: u8) -> anyhow::Result<()> {
                 .append(true)
                 .mode(0o640)
                 .open(path)
-                .with_context(|| format!("cannot open log file {}; check --log-file and the directory's permissions", path.display()))?;
-            builder.with_ansi(false).with_writer(Mutex::new(file)).init();
+                .with_context(|| {
+                    format!(
+                        "cannot open log file {}; check --log-file and the directory's permissions",
+                        path.display()
+                    )
+                })?;
+            builder
+                .with_ansi(false)
+                .with_writer(Mutex::new(file))
+                .init();
         }
         LogTarget::Stderr => builder.with_writer(std::io::stderr).init(),
         LogTarget::Discard => builder.with_writer(std::io::sink).init(),

@@ -47,13 +47,14 @@ fn main() -> ExitCode {
 /// Fires `stop` on SIGTERM or SIGINT: the run finishes its page, commits and exits 0.
 fn install_stop_handler(stop: StopSignal) {
     tokio::spawn(async move {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!("cannot watch SIGTERM: {e}");
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("cannot watch SIGTERM: {e}");
+                    return;
+                }
+            };
         tokio::select! {
             _ = term.recv() => tracing::warn!("SIGTERM: stopping at the next page boundary"),
             _ = tokio::signal::ctrl_c() => tracing::warn!("SIGINT: stopping at the next page boundary"),
@@ -65,8 +66,15 @@ fn install_stop_handler(stop: StopSignal) {
 async fn run_command(args: RunArgs) -> Exit {
     let env: HashMap<String, String> = std::env::vars().collect();
     let Some(connector) = siemtap_connectors::find(&args.connector) else {
-        let names: Vec<_> = siemtap_connectors::REGISTRY.iter().map(|c| c.name).collect();
-        report_fatal(&format!("unknown connector {:?}; available: {}", args.connector, names.join(", ")));
+        let names: Vec<_> = siemtap_connectors::REGISTRY
+            .iter()
+            .map(|c| c.name)
+            .collect();
+        report_fatal(&format!(
+            "unknown connector {:?}; available: {}",
+            args.connector,
+            names.join(", ")
+        ));
         return Exit::Usage;
     };
     let env_debug = env

@@ -89,8 +89,6 @@ pub struct RunResult {
     pub exit: Exit,
     /// Per source: label and report.
     pub reports: Vec<(String, SourceReport)>,
-    /// The state file used (None for `--all` or when the run stopped before it).
-    pub state_file: Option<PathBuf>,
 }
 
 impl RunResult {
@@ -98,7 +96,6 @@ impl RunResult {
         Self {
             exit,
             reports: Vec::new(),
-            state_file: None,
         }
     }
 }
@@ -108,6 +105,33 @@ fn budget_deadline(max_runtime: Option<Duration>) -> Option<tokio::time::Instant
     let budget = max_runtime?;
     let reserve = (budget / 10).clamp(Duration::from_millis(500), Duration::from_secs(10));
     Some(tokio::time::Instant::now() + budget.saturating_sub(reserve))
+}
+
+/// Environment variable: per-attempt request timeout in seconds (default 30).
+pub const REQUEST_TIMEOUT_ENV: &str = "SIEMTAP_REQUEST_TIMEOUT";
+/// Environment variable: extra PEM CA file trusted besides the system roots.
+pub const CA_FILE_ENV: &str = "SIEMTAP_CA_FILE";
+
+/// The HTTP client settings, with the siemtap-wide environment overrides.
+fn http_config(env: &HashMap<String, String>) -> Result<HttpConfig, String> {
+    let mut config = HttpConfig::default();
+    if let Some(v) = env
+        .get(REQUEST_TIMEOUT_ENV)
+        .filter(|v| !v.trim().is_empty())
+    {
+        match v.trim().parse::<f64>() {
+            Ok(s) if s > 0.0 && s <= 600.0 => config.request_timeout = Duration::from_secs_f64(s),
+            _ => {
+                return Err(format!(
+                    "{REQUEST_TIMEOUT_ENV}={v:?} is invalid: give seconds between 0 and 600 (default 30)"
+                ));
+            }
+        }
+    }
+    if let Some(v) = env.get(CA_FILE_ENV).filter(|v| !v.trim().is_empty()) {
+        config.ca_file = Some(PathBuf::from(v.trim()));
+    }
+    Ok(config)
 }
 
 /// Logs a fatal problem; also shows it on a terminal if the log goes elsewhere.
@@ -144,13 +168,14 @@ async fn emit_stateless(output: &Output, shaper: &dyn Shaper, failure: &Failure)
 /// Runs `req` to completion. Every failure that can be an event is one.
 pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
     let deadline = budget_deadline(req.max_runtime);
-    let http = match HttpClient::new(HttpConfig::default()) {
-        Ok(h) => h,
-        Err(e) => {
-            report_fatal(&format!("cannot set up the HTTP client: {e}"));
-            return RunResult::early(Exit::Usage);
-        }
-    };
+    let http =
+        match http_config(&req.env).and_then(|c| HttpClient::new(c).map_err(|e| e.to_string())) {
+            Ok(h) => h,
+            Err(e) => {
+                report_fatal(&format!("cannot set up the HTTP client: {e}"));
+                return RunResult::early(Exit::Usage);
+            }
+        };
     let ctx = DropInContext {
         env: &req.env,
         http,
@@ -175,9 +200,14 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
                 return RunResult::early(Exit::Locked);
             }
             Err(e) => {
-                let failure = Failure::new(ErrorCode::StateReadError, "orchestrator", e.to_string());
+                let failure =
+                    Failure::new(ErrorCode::StateReadError, "orchestrator", e.to_string());
                 let exit = emit_stateless(&req.output, plan.shaper.as_ref(), &failure).await;
-                return RunResult::early(if exit == Exit::Ok { Exit::StateUnreadable } else { exit });
+                return RunResult::early(if exit == Exit::Ok {
+                    Exit::StateUnreadable
+                } else {
+                    exit
+                });
             }
         }
     };
@@ -198,11 +228,13 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
     let mut result = RunResult {
         exit: Exit::Ok,
         reports: Vec::new(),
-        state_file: (!req.all).then(|| plan.state_file.clone()),
     };
     for failure in &plan.failures {
         tracing::warn!("{}", siemtap_core::runner::describe(failure));
-        if let Err(e) = runner.emit_failure(&mut store, plan.shaper.as_ref(), failure).await {
+        if let Err(e) = runner
+            .emit_failure(&mut store, plan.shaper.as_ref(), failure)
+            .await
+        {
             report_fatal(&e.to_string());
             result.exit = Exit::Delivery;
             return result;

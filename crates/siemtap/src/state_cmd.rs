@@ -18,14 +18,18 @@ fn exit_for(e: &siemtap_core::StateError) -> Exit {
 pub fn run(args: StateArgs) -> Exit {
     let _ = crate::logging::init(&crate::logging::LogTarget::choose(None), 0);
     match args.action {
-        StateAction::Show { state_file, full } => match siemtap_state::read_state_file(&state_file) {
+        StateAction::Show { state_file, full } => match siemtap_state::read_state_file(&state_file)
+        {
             Ok(Some(snapshot)) => {
                 let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "{}", snapshot.render(full));
                 Exit::Ok
             }
             Ok(None) => {
-                report_fatal(&format!("{} does not exist (no run has saved state there yet)", state_file.display()));
+                report_fatal(&format!(
+                    "{} does not exist (no run has saved state there yet)",
+                    state_file.display()
+                ));
                 Exit::StateUnreadable
             }
             Err(e) => {
@@ -33,7 +37,10 @@ pub fn run(args: StateArgs) -> Exit {
                 exit_for(&e)
             }
         },
-        StateAction::Reset { state_file, streams } => {
+        StateAction::Reset {
+            state_file,
+            streams,
+        } => {
             // A corrupt file cannot be opened; reset then means starting a new one.
             let mut store = match StateStore::open(&state_file) {
                 Ok(s) => s,
@@ -43,7 +50,10 @@ pub fn run(args: StateArgs) -> Exit {
                         report_fatal(&format!("cannot move {} aside: {e}", state_file.display()));
                         return Exit::StateUnreadable;
                     }
-                    report_fatal(&format!("corrupt state moved to {}; the next run starts from the lookback window", aside.display()));
+                    report_fatal(&format!(
+                        "corrupt state moved to {}; the next run starts from the lookback window",
+                        aside.display()
+                    ));
                     return Exit::Ok;
                 }
                 Err(e) => {
@@ -59,9 +69,15 @@ pub fn run(args: StateArgs) -> Exit {
                 }
             }
         }
-        StateAction::Rewind { state_file, stream, to } => {
+        StateAction::Rewind {
+            state_file,
+            stream,
+            to,
+        } => {
             let Ok(time) = to.parse::<jiff::Timestamp>() else {
-                report_fatal(&format!("--to {to:?} is not an RFC 3339 time such as 2026-11-20T00:00:00Z"));
+                report_fatal(&format!(
+                    "--to {to:?} is not an RFC 3339 time such as 2026-11-20T00:00:00Z"
+                ));
                 return Exit::Usage;
             };
             let mut store = match StateStore::open(&state_file) {

@@ -66,7 +66,8 @@ pub fn parse_page(body: &[u8], event_type: &'static str) -> Result<ParsedPage, S
         has_more: Option<Value>,
         items: Option<Value>,
     }
-    let wire: Wire = serde_json::from_slice(body).map_err(|e| format!("body is not a JSON object ({e})"))?;
+    let wire: Wire =
+        serde_json::from_slice(body).map_err(|e| format!("body is not a JSON object ({e})"))?;
     let cursor = match wire.cursor {
         Some(Value::String(c)) if !c.is_empty() => c,
         Some(Value::String(_)) => return Err("`cursor` is empty".into()),
@@ -96,7 +97,10 @@ pub fn parse_page(body: &[u8], event_type: &'static str) -> Result<ParsedPage, S
 }
 
 fn to_event(record: Map<String, Value>, event_type: &'static str) -> VendorEvent {
-    let id = record.get("uuid").and_then(Value::as_str).map(str::to_owned);
+    let id = record
+        .get("uuid")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let time = record
         .get("timestamp")
         .and_then(Value::as_str)
@@ -141,7 +145,11 @@ mod tests {
             br#"{"cursor":"c","has_more":false,"items":[{"uuid":"#,
             br#"<html>oops</html>"#,
         ] {
-            assert!(parse_page(bad, "audit_event").is_err(), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                parse_page(bad, "audit_event").is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

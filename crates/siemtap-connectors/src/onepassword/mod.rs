@@ -43,8 +43,18 @@ pub const TOKEN_KEY: CredentialKey = CredentialKey {
 /// `(stream, path, event_type, introspect feature)`.
 const ENDPOINTS: [(&str, &str, &str, &str); 3] = [
     ("audit", "/api/v2/auditevents", "audit_event", "auditevents"),
-    ("signin", "/api/v2/signinattempts", "signin_attempt", "signinattempts"),
-    ("itemusage", "/api/v2/itemusages", "item_usage", "itemusages"),
+    (
+        "signin",
+        "/api/v2/signinattempts",
+        "signin_attempt",
+        "signinattempts",
+    ),
+    (
+        "itemusage",
+        "/api/v2/itemusages",
+        "item_usage",
+        "itemusages",
+    ),
 ];
 const INTROSPECT: &str = "/api/v2/auth/introspect";
 
@@ -58,7 +68,12 @@ pub struct OnePasswordSource {
 
 impl OnePasswordSource {
     /// A source for `token`; `tenant` names it in events and prefixes its state keys.
-    pub fn new(settings: Arc<Settings>, http: HttpClient, token: Secret, tenant: Option<String>) -> Self {
+    pub fn new(
+        settings: Arc<Settings>,
+        http: HttpClient,
+        token: Secret,
+        tenant: Option<String>,
+    ) -> Self {
         let limiter = RateLimiter::new(
             settings.requests_per_second,
             settings.requests_per_second.ceil().max(1.0) as u32,
@@ -100,7 +115,7 @@ impl OnePasswordSource {
                     // The token goes only into the Authorization header.
                     .bearer_auth(t.token.expose())
                     .header("Accept", "application/json")
-                    .timeout(attempt_timeout(ctx.deadline))
+                    .timeout(attempt_timeout(&t.http, ctx.deadline))
             })
             .await;
         match result {
@@ -113,7 +128,9 @@ impl OnePasswordSource {
                 });
                 Ok(features.filter(|f| !f.is_empty()))
             }
-            Err(e) if matches!(e.status(), Some(401 | 403)) => Err(failures::from_http("orchestrator", INTROSPECT, &e)),
+            Err(e) if matches!(e.status(), Some(401 | 403)) => {
+                Err(failures::from_http("orchestrator", INTROSPECT, &e))
+            }
             Err(e) => {
                 tracing::warn!(source = %self.label, "introspect failed ({e}); running the selected streams anyway");
                 Ok(None)
@@ -147,13 +164,18 @@ impl Source for OnePasswordSource {
                 if !self.tenant.settings.streams.contains(&name) {
                     continue;
                 }
-                if let Some(f) = &features {
-                    if !f.iter().any(|x| x == feature) {
-                        tracing::info!(source = %self.label, stream = name, "token lacks feature {feature}; stream skipped");
-                        continue;
-                    }
+                if let Some(f) = &features
+                    && !f.iter().any(|x| x == feature)
+                {
+                    tracing::info!(source = %self.label, stream = name, "token lacks feature {feature}; stream skipped");
+                    continue;
                 }
-                streams.push(Box::new(OnePasswordStream::new(name, path, event_type, Arc::clone(&self.tenant))));
+                streams.push(Box::new(OnePasswordStream::new(
+                    name,
+                    path,
+                    event_type,
+                    Arc::clone(&self.tenant),
+                )));
             }
             Ok(Opened { streams })
         })
@@ -171,11 +193,21 @@ fn config_error(failure: Failure) -> DropInError {
 fn drop_in(ctx: &DropInContext<'_>) -> Result<DropIn, DropInError> {
     let env = ctx.env;
     let settings = settings::from_env(env, ctx.source, ctx.lookback_hours).map_err(|e| {
-        config_error(Failure::new(ErrorCode::ConfigInvalid, "orchestrator", e.to_string()))
+        config_error(Failure::new(
+            ErrorCode::ConfigInvalid,
+            "orchestrator",
+            e.to_string(),
+        ))
     })?;
     let settings = Arc::new(settings);
-    let path_var = |k: &str| env.get(k).map(|v| v.trim()).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let state_file = path_var("OP_STATE_FILE").unwrap_or_else(|| ctx.exe_dir.join("1password.state.json"));
+    let path_var = |k: &str| {
+        env.get(k)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let state_file =
+        path_var("OP_STATE_FILE").unwrap_or_else(|| ctx.exe_dir.join("1password.state.json"));
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     let mut failures = Vec::new();
     if let Some(tokens_file) = path_var("OP_TOKENS_FILE") {
@@ -185,7 +217,10 @@ fn drop_in(ctx: &DropInContext<'_>) -> Result<DropIn, DropInError> {
             return Err(config_error(Failure::new(
                 ErrorCode::ConfigMissingCredential,
                 "orchestrator",
-                format!("tokens file {} has no valid tenant entry", tokens_file.display()),
+                format!(
+                    "tokens file {} has no valid tenant entry",
+                    tokens_file.display()
+                ),
             )));
         }
         for t in tenants.valid {
@@ -197,15 +232,27 @@ fn drop_in(ctx: &DropInContext<'_>) -> Result<DropIn, DropInError> {
             )));
         }
     } else {
-        let secrets_file = path_var("OP_SECRETS_FILE").unwrap_or_else(|| ctx.exe_dir.join(".secrets"));
+        let secrets_file =
+            path_var("OP_SECRETS_FILE").unwrap_or_else(|| ctx.exe_dir.join(".secrets"));
         let chain = CredentialChain::new(ChainSources {
             credentials_directory: path_var("CREDENTIALS_DIRECTORY"),
             secrets_file: Some(secrets_file),
             env: env.clone(),
         })
         .and_then(|chain| chain.get(TOKEN_KEY))
-        .map_err(|e| config_error(Failure::new(ErrorCode::ConfigMissingCredential, "orchestrator", e.to_string())))?;
-        sources.push(Box::new(OnePasswordSource::new(settings, ctx.http.clone(), chain, None)));
+        .map_err(|e| {
+            config_error(Failure::new(
+                ErrorCode::ConfigMissingCredential,
+                "orchestrator",
+                e.to_string(),
+            ))
+        })?;
+        sources.push(Box::new(OnePasswordSource::new(
+            settings,
+            ctx.http.clone(),
+            chain,
+            None,
+        )));
     }
     Ok(DropIn {
         state_file,

@@ -76,14 +76,24 @@ pub fn parse_streams(name: &str, value: &str) -> Result<Vec<&'static str>, Inval
         }
     }
     // Run order is fixed whatever order was asked for.
-    Ok(ALL_STREAMS.iter().copied().filter(|s| picked.contains(s)).collect())
+    Ok(ALL_STREAMS
+        .iter()
+        .copied()
+        .filter(|s| picked.contains(s))
+        .collect())
 }
 
 /// Parses hours (fractional allowed, > 0).
 pub fn parse_hours(name: &str, value: &str) -> Result<Duration, InvalidSetting> {
     match value.trim().parse::<f64>() {
-        Ok(h) if h > 0.0 && h.is_finite() && h <= 24.0 * 3650.0 => Ok(Duration::from_secs_f64(h * 3600.0)),
-        _ => Err(invalid(name, value, "give a number of hours greater than 0, e.g. 24 or 0.5")),
+        Ok(h) if h > 0.0 && h.is_finite() && h <= 24.0 * 3650.0 => {
+            Ok(Duration::from_secs_f64(h * 3600.0))
+        }
+        _ => Err(invalid(
+            name,
+            value,
+            "give a number of hours greater than 0, e.g. 24 or 0.5",
+        )),
     }
 }
 
@@ -101,7 +111,13 @@ pub fn from_env(
     if let Some(v) = get("OP_PAGE_LIMIT") {
         s.page_limit = match v.parse::<u32>() {
             Ok(n) if (1..=1000).contains(&n) => n,
-            _ => return Err(invalid("OP_PAGE_LIMIT", v, "use a whole number from 1 to 1000")),
+            _ => {
+                return Err(invalid(
+                    "OP_PAGE_LIMIT",
+                    v,
+                    "use a whole number from 1 to 1000",
+                ));
+            }
         };
     }
     match lookback_hours {
@@ -123,13 +139,25 @@ pub fn from_env(
     if let Some(v) = get("OP_REQUESTS_PER_SECOND") {
         s.requests_per_second = match v.parse::<f64>() {
             Ok(n) if n > 0.0 && n.is_finite() => n,
-            _ => return Err(invalid("OP_REQUESTS_PER_SECOND", v, "use a number greater than 0 (default 10)")),
+            _ => {
+                return Err(invalid(
+                    "OP_REQUESTS_PER_SECOND",
+                    v,
+                    "use a number greater than 0 (default 10)",
+                ));
+            }
         };
     }
     if let Some(v) = get("OP_OVERLAP_MINUTES") {
         s.overlap = match v.parse::<u64>() {
             Ok(n) if n <= 24 * 60 => Duration::from_secs(n * 60),
-            _ => return Err(invalid("OP_OVERLAP_MINUTES", v, "use whole minutes from 0 to 1440 (default 10)")),
+            _ => {
+                return Err(invalid(
+                    "OP_OVERLAP_MINUTES",
+                    v,
+                    "use whole minutes from 0 to 1440 (default 10)",
+                ));
+            }
         };
     }
     Ok(s)
@@ -139,8 +167,13 @@ pub fn from_env(
 /// by the HTTP client), and a warning for hosts outside the vendor's list.
 pub fn validate_base_url(url: &str) -> Result<String, InvalidSetting> {
     let trimmed = url.trim().trim_end_matches('/');
-    let parsed = reqwest::Url::parse(trimmed)
-        .map_err(|_| invalid("OP_BASE_URL", &siemtap_http::redact_url(url), "give a URL such as https://events.1password.com"))?;
+    let parsed = reqwest::Url::parse(trimmed).map_err(|_| {
+        invalid(
+            "OP_BASE_URL",
+            &siemtap_http::redact_url(url),
+            "give a URL such as https://events.1password.com",
+        )
+    })?;
     if siemtap_http::HttpClient::check_url(&parsed).is_err() {
         return Err(invalid(
             "OP_BASE_URL",
@@ -156,7 +189,10 @@ pub fn validate_base_url(url: &str) -> Result<String, InvalidSetting> {
     ];
     let host = parsed.host_str().unwrap_or_default();
     if parsed.scheme() == "https" && !KNOWN.contains(&host) {
-        tracing::warn!(host, "OP_BASE_URL is not one of the documented 1Password Events API hosts");
+        tracing::warn!(
+            host,
+            "OP_BASE_URL is not one of the documented 1Password Events API hosts"
+        );
     }
     Ok(trimmed.to_string())
 }
@@ -166,7 +202,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -174,7 +213,12 @@ mod tests {
         let s = from_env(&env(&[]), None, None).unwrap();
         assert_eq!(s, Settings::default());
         let s = from_env(
-            &env(&[("OP_PAGE_LIMIT", "1000"), ("OP_SOURCE", "SignIn"), ("OP_LOOKBACK_HOURS", "0.5"), ("OP_BASE_URL", "http://127.0.0.1:9/")]),
+            &env(&[
+                ("OP_PAGE_LIMIT", "1000"),
+                ("OP_SOURCE", "SignIn"),
+                ("OP_LOOKBACK_HOURS", "0.5"),
+                ("OP_BASE_URL", "http://127.0.0.1:9/"),
+            ]),
             None,
             None,
         )
@@ -183,7 +227,12 @@ mod tests {
         assert_eq!(s.streams, vec!["signin"]);
         assert_eq!(s.lookback, Duration::from_secs(1800));
         assert_eq!(s.base_url, "http://127.0.0.1:9");
-        let s = from_env(&env(&[("OP_SOURCE", "signin")]), Some("itemusage,audit"), Some(2.0)).unwrap();
+        let s = from_env(
+            &env(&[("OP_SOURCE", "signin")]),
+            Some("itemusage,audit"),
+            Some(2.0),
+        )
+        .unwrap();
         assert_eq!(s.streams, vec!["audit", "itemusage"]);
         assert_eq!(s.lookback, Duration::from_secs(7200));
     }

@@ -2,7 +2,9 @@
 //! (spec/vendors.md §1.1, §1.5, §1.6).
 
 use serde_json::{Map, Value};
-use siemtap_core::shape::{DiscriminatorPosition, Envelope, JsonStyle, RunSummary, Shaper, utc_seconds};
+use siemtap_core::shape::{
+    DiscriminatorPosition, Envelope, JsonStyle, RunSummary, Shaper, utc_seconds,
+};
 use siemtap_core::{Failure, VendorEvent};
 
 use super::STREAMS;
@@ -31,7 +33,8 @@ impl OnePasswordShaper {
 
 impl Shaper for OnePasswordShaper {
     fn vendor_event(&self, event: VendorEvent, out: &mut Vec<u8>) {
-        self.envelope.write_vendor(&event.event_type, event.record, out);
+        self.envelope
+            .write_vendor(&event.event_type, event.record, out);
     }
 
     fn error_event(&self, failure: &Failure, now: jiff::Timestamp, out: &mut Vec<u8>) {
@@ -43,7 +46,7 @@ impl Shaper for OnePasswordShaper {
         if let Some(detail) = &failure.detail {
             fields.insert("error_detail".into(), detail.clone().into());
         }
-        if let Some((start, end)) = &failure.gap {
+        if let Some((start, end)) = failure.gap.as_deref() {
             fields.insert("gap_start".into(), start.clone().into());
             fields.insert("gap_end".into(), end.clone().into());
         }
@@ -122,6 +125,11 @@ mod tests {
         let mut out = Vec::new();
         OnePasswordShaper::new(Some("client-a".into())).run_summary(&summary, &mut out);
         let line = String::from_utf8(out).unwrap();
-        assert!(line.ends_with(r#""itemusage_ran": false, "tenant": "client-a", "event_type": "run_summary"}}"#), "{line}");
+        assert!(
+            line.ends_with(
+                r#""itemusage_ran": false, "tenant": "client-a", "event_type": "run_summary"}}"#
+            ),
+            "{line}"
+        );
     }
 }

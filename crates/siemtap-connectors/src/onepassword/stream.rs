@@ -12,8 +12,6 @@ use super::api::{RequestBody, format_start_time, parse_page};
 use super::failures;
 use super::settings::{RETENTION, Settings};
 
-/// Per-attempt request timeout when no run budget is tighter.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Extra ledger time beyond the overlap, so ids at the edge of the window stay known.
 const LEDGER_MARGIN: Duration = Duration::from_secs(5 * 60);
 
@@ -40,7 +38,12 @@ pub struct OnePasswordStream {
 
 impl OnePasswordStream {
     /// A stream of `tenant`.
-    pub fn new(name: &'static str, path: &'static str, event_type: &'static str, tenant: Arc<TenantContext>) -> Self {
+    pub fn new(
+        name: &'static str,
+        path: &'static str,
+        event_type: &'static str,
+        tenant: Arc<TenantContext>,
+    ) -> Self {
         Self {
             name,
             path,
@@ -57,7 +60,11 @@ impl OnePasswordStream {
 
     /// The first-page body for a stream with no usable cursor, plus a gap notice when the
     /// restart point is older than the vendor keeps data.
-    fn start_body(&self, state: &StreamState, now: jiff::Timestamp) -> (RequestBody, Option<Failure>) {
+    fn start_body(
+        &self,
+        state: &StreamState,
+        now: jiff::Timestamp,
+    ) -> (RequestBody, Option<Failure>) {
         let settings = &self.tenant.settings;
         let wanted = match (self.restart_from, state.high_water) {
             (Some(t), _) => t,
@@ -77,7 +84,10 @@ impl OnePasswordStream {
                     .with_gap(format_start_time(wanted), format_start_time(oldest)),
                 );
             } else {
-                tracing::warn!(stream = self.name, "lookback exceeds the 120-day retention; starting at the oldest available time");
+                tracing::warn!(
+                    stream = self.name,
+                    "lookback exceeds the 120-day retention; starting at the oldest available time"
+                );
             }
             oldest
         } else {
@@ -110,11 +120,20 @@ impl OnePasswordStream {
                 let parsed = parse_page(&bytes, self.event_type)
                     .map_err(|what| failures::invalid_response(self.name, self.path, &what))?;
                 if parsed.skipped > 0 {
-                    tracing::warn!(stream = self.name, skipped = parsed.skipped, "skipped non-object items");
+                    tracing::warn!(
+                        stream = self.name,
+                        skipped = parsed.skipped,
+                        "skipped non-object items"
+                    );
                 }
-                let no_progress = parsed.has_more && parsed.events.is_empty() && body.cursor() == Some(parsed.cursor.as_str());
+                let no_progress = parsed.has_more
+                    && parsed.events.is_empty()
+                    && body.cursor() == Some(parsed.cursor.as_str());
                 if no_progress {
-                    tracing::warn!(stream = self.name, "has_more with no items and the same cursor; stopping until the next run");
+                    tracing::warn!(
+                        stream = self.name,
+                        "has_more with no items and the same cursor; stopping until the next run"
+                    );
                 }
                 self.restart_from = None;
                 Ok(Page {
@@ -124,7 +143,9 @@ impl OnePasswordStream {
                     notices,
                 })
             }
-            Err(err) if err.status() == Some(400) && body.cursor().is_some() && !self.reset_used => {
+            Err(err)
+                if err.status() == Some(400) && body.cursor().is_some() && !self.reset_used =>
+            {
                 // Failure modes 1 and 2: one reset per run, from the high-water mark minus the
                 // overlap; the ledger suppresses what was already delivered.
                 self.reset_used = true;
@@ -179,11 +200,11 @@ impl OnePasswordStream {
                     .bearer_auth(tenant.token.expose())
                     .header("Content-Type", "application/json")
                     .header("Accept", "application/json")
-                    .timeout(attempt_timeout(ctx.deadline))
+                    .timeout(attempt_timeout(&tenant.http, ctx.deadline))
                     .body(json.clone())
             })
             .await?;
-        Ok(response.body.into())
+        Ok(response.body)
     }
 }
 
@@ -196,18 +217,23 @@ impl Stream for OnePasswordStream {
         self.overlap() + LEDGER_MARGIN
     }
 
-    fn next_page<'a>(&'a mut self, state: &'a StreamState, ctx: FetchContext) -> BoxFuture<'a, Result<Page, Failure>> {
+    fn next_page<'a>(
+        &'a mut self,
+        state: &'a StreamState,
+        ctx: FetchContext,
+    ) -> BoxFuture<'a, Result<Page, Failure>> {
         Box::pin(self.fetch(state, ctx))
     }
 }
 
-/// A request never outlives the run budget.
-pub fn attempt_timeout(deadline: Option<tokio::time::Instant>) -> Duration {
+/// The client's request timeout, shortened so a request never outlives the run budget.
+pub fn attempt_timeout(http: &HttpClient, deadline: Option<tokio::time::Instant>) -> Duration {
+    let configured = http.config().request_timeout;
     match deadline {
         Some(d) => d
             .saturating_duration_since(tokio::time::Instant::now())
-            .clamp(Duration::from_secs(1), REQUEST_TIMEOUT),
-        None => REQUEST_TIMEOUT,
+            .clamp(Duration::from_millis(100).min(configured), configured),
+        None => configured,
     }
 }
 

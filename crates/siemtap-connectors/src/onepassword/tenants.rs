@@ -9,7 +9,8 @@ use serde_json::Value;
 use siemtap_core::{ErrorCode, Failure};
 use siemtap_secrets::Secret;
 
-/// One valid tenant.
+/// One valid tenant (Debug shows the name; the token type prints as redacted).
+#[derive(Debug)]
 pub struct Tenant {
     /// Name (`^[a-zA-Z0-9_-]+$`), used in `op.tenant` and the state keys.
     pub name: String,
@@ -18,6 +19,7 @@ pub struct Tenant {
 }
 
 /// The result of reading a tokens file.
+#[derive(Debug)]
 pub struct Tenants {
     /// Valid entries, in file order.
     pub valid: Vec<Tenant>,
@@ -36,18 +38,30 @@ fn fatal(path: &Path, what: &str) -> Failure {
 /// Reads and validates a tokens file. `Err` (the run ends): unreadable, world-readable,
 /// not JSON, or no non-empty `tenants` array.
 pub fn read(path: &Path) -> Result<Tenants, Failure> {
-    let meta = std::fs::metadata(path).map_err(|e| fatal(path, &format!("cannot be read ({e}); check OP_TOKENS_FILE")))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| fatal(path, &format!("cannot be read ({e}); check OP_TOKENS_FILE")))?;
     let mode = meta.permissions().mode();
     if mode & 0o004 != 0 {
         return Err(fatal(
             path,
-            &format!("is readable by other users (mode {:o}); run `chmod o-rwx {}` (0640 recommended)", mode & 0o777, path.display()),
+            &format!(
+                "is readable by other users (mode {:o}); run `chmod o-rwx {}` (0640 recommended)",
+                mode & 0o777,
+                path.display()
+            ),
         ));
     }
     let text = std::fs::read(path).map_err(|e| fatal(path, &format!("cannot be read ({e})")))?;
     // Parse errors name the position only: the text holds tokens.
     let doc: Value = serde_json::from_slice(&text).map_err(|e| {
-        fatal(path, &format!("is not valid JSON (line {}, column {})", e.line(), e.column()))
+        fatal(
+            path,
+            &format!(
+                "is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
     })?;
     let entries = match doc.get("tenants") {
         Some(Value::Array(a)) if !a.is_empty() => a,
@@ -59,8 +73,16 @@ pub fn read(path: &Path) -> Result<Tenants, Failure> {
     };
     let mut seen = HashSet::new();
     for (index, entry) in entries.iter().enumerate() {
-        let name = entry.get("name").and_then(Value::as_str).map(str::trim).unwrap_or("");
-        let token = entry.get("bearer_token").and_then(Value::as_str).map(str::trim).unwrap_or("");
+        let name = entry
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .unwrap_or("");
+        let token = entry
+            .get("bearer_token")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .unwrap_or("");
         let label = if name.is_empty() {
             format!("entry {index}")
         } else {
@@ -68,23 +90,30 @@ pub fn read(path: &Path) -> Result<Tenants, Failure> {
         };
         let problem = if name.is_empty() {
             Some("has no \"name\"".to_string())
-        } else if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        } else if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             Some("has a name outside [a-zA-Z0-9_-]".to_string())
         } else if token.is_empty() {
             Some("has no \"bearer_token\"".to_string())
         } else if !seen.insert(name.to_string()) {
-            Some("repeats a tenant name; names must be unique because they key the state".to_string())
+            Some(
+                "repeats a tenant name; names must be unique because they key the state"
+                    .to_string(),
+            )
         } else {
             None
         };
         match problem {
-            Some(p) => out.rejected.push(
-                Failure::new(
-                    ErrorCode::ConfigMissingCredential,
-                    "orchestrator",
-                    format!("tokens file {} {label} {p}; this tenant is skipped, the others run", path.display()),
+            Some(p) => out.rejected.push(Failure::new(
+                ErrorCode::ConfigMissingCredential,
+                "orchestrator",
+                format!(
+                    "tokens file {} {label} {p}; this tenant is skipped, the others run",
+                    path.display()
                 ),
-            ),
+            )),
             None => out.valid.push(Tenant {
                 name: name.to_string(),
                 token: Secret::new(token),
@@ -126,7 +155,10 @@ mod tests {
         for (text, mode) in [
             (r#"{"tenants":[]}"#, 0o640),
             (r#"{"tenants":"#, 0o640),
-            (r#"{"tenants":[{"name":"a","bearer_token":"CANARY-t"}]}"#, 0o644),
+            (
+                r#"{"tenants":[{"name":"a","bearer_token":"CANARY-t"}]}"#,
+                0o644,
+            ),
         ] {
             let f = file(text, mode);
             let err = read(f.path()).unwrap_err();

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use tokio::time::Instant;
 
 use crate::shape::{RunSummary, Shaper, StreamOutcome};
-use crate::{Batch, ErrorCode, FetchContext, Failure, Sink, SinkError, Source, StateStore};
+use crate::{Batch, ErrorCode, Failure, FetchContext, Sink, SinkError, Source, StateStore};
 
 /// Default cap on ledger entries per stream (bounds state size and memory).
 pub const DEFAULT_LEDGER_MAX_ENTRIES: usize = 50_000;
@@ -126,9 +126,14 @@ impl<'s> Runner<'s> {
             let total = opened.streams.len();
             for (i, mut stream) in opened.streams.into_iter().enumerate() {
                 let share = fair_share(deadline, total - i);
-                let ran = stream_run::run_stream(self, store, source, stream.as_mut(), share).await?;
+                let ran =
+                    stream_run::run_stream(self, store, source, stream.as_mut(), share).await?;
                 report.failures += ran.failures;
-                if let Some(slot) = report.streams.iter_mut().find(|s| s.name == ran.outcome.name) {
+                if let Some(slot) = report
+                    .streams
+                    .iter_mut()
+                    .find(|s| s.name == ran.outcome.name)
+                {
                     *slot = ran.outcome;
                 }
                 if ran.state_unwritable {
@@ -141,7 +146,8 @@ impl<'s> Runner<'s> {
             streams: report.streams.clone(),
         };
         self.batch.clear();
-        self.batch.push_with(|out| source.shaper().run_summary(&summary, out));
+        self.batch
+            .push_with(|out| source.shaper().run_summary(&summary, out));
         self.deliver_outside_stream(store).await?;
         Ok(report)
     }
@@ -161,7 +167,11 @@ impl<'s> Runner<'s> {
     }
 
     /// Emits an error event with no state at all (the state itself is the problem).
-    pub async fn emit_failure_stateless(&mut self, shaper: &dyn Shaper, failure: &Failure) -> Result<(), RunError> {
+    pub async fn emit_failure_stateless(
+        &mut self,
+        shaper: &dyn Shaper,
+        failure: &Failure,
+    ) -> Result<(), RunError> {
         self.batch.clear();
         self.batch
             .push_with(|out| shaper.error_event(failure, Timestamp::now(), out));
@@ -171,12 +181,12 @@ impl<'s> Runner<'s> {
 
     async fn deliver_outside_stream(&mut self, store: &mut StateStore) -> Result<(), RunError> {
         let delivery = self.sink.send(&self.batch).await?;
-        if let (Some(len), Some(id)) = (delivery.committed_length, self.sink.output_id()) {
-            if let Err(e) = store.record_output(id, len) {
-                // The line is out; not recording its length only means a later recovery
-                // would cut it. Say so in the log: there is no event channel left to use.
-                tracing::error!("could not record output length in state: {e}");
-            }
+        if let (Some(len), Some(id)) = (delivery.committed_length, self.sink.output_id())
+            && let Err(e) = store.record_output(id, len)
+        {
+            // The line is out; not recording its length only means a later recovery would
+            // cut it. Say so in the log: there is no event channel left to use.
+            tracing::error!("could not record output length in state: {e}");
         }
         Ok(())
     }
@@ -189,7 +199,10 @@ impl<'s> Runner<'s> {
 /// One log line for a failure: `CODE [origin]: message | detail`.
 pub fn describe(failure: &Failure) -> String {
     match &failure.detail {
-        Some(d) => format!("{} [{}]: {} | {}", failure.code, failure.origin, failure.message, d),
+        Some(d) => format!(
+            "{} [{}]: {} | {}",
+            failure.code, failure.origin, failure.message, d
+        ),
         None => format!("{} [{}]: {}", failure.code, failure.origin, failure.message),
     }
 }
@@ -199,6 +212,8 @@ pub(crate) fn state_write_failure(origin: &str, err: &crate::StateError) -> Fail
     Failure::new(
         ErrorCode::StateWriteError,
         origin,
-        format!("could not save the stream position; events of this page will be fetched again next run: {err}"),
+        format!(
+            "could not save the stream position; events of this page will be fetched again next run: {err}"
+        ),
     )
 }

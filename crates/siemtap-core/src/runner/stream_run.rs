@@ -74,7 +74,9 @@ pub(super) async fn run_stream(
                 tracing::warn!(stream = %key, source = source.label(), "{}", describe(&failure));
                 run.outcome.success = false;
                 run.failures += 1;
-                runner.emit_failure(store, source.shaper(), &failure).await?;
+                runner
+                    .emit_failure(store, source.shaper(), &failure)
+                    .await?;
                 break;
             }
         };
@@ -88,7 +90,11 @@ pub(super) async fn run_stream(
         let output = delivery
             .and_then(|d| d.committed_length)
             .zip(runner.sink.output_id().map(str::to_owned));
-        match store.commit(&key, next.clone(), output.as_ref().map(|(len, id)| (id.as_str(), *len))) {
+        match store.commit(
+            &key,
+            next.clone(),
+            output.as_ref().map(|(len, id)| (id.as_str(), *len)),
+        ) {
             Ok(()) => state = next,
             Err(e) => {
                 let failure = state_write_failure(name, &e);
@@ -127,7 +133,9 @@ fn apply_page(
     for notice in &page.notices {
         tracing::warn!(source = source.label(), "{}", describe(notice));
         run.failures += 1;
-        runner.batch.push_with(|out| shaper.error_event(notice, now, out));
+        runner
+            .batch
+            .push_with(|out| shaper.error_event(notice, now, out));
     }
     for event in page.events {
         if let Some(id) = &event.id {
@@ -138,13 +146,15 @@ fn apply_page(
             let time = event.time.unwrap_or(now);
             next.ledger.insert(id.clone(), time.as_second());
         }
-        if let Some(time) = event.time {
-            if next.high_water.is_none_or(|hw| time > hw) {
-                next.high_water = Some(time);
-            }
+        if let Some(time) = event.time
+            && next.high_water.is_none_or(|hw| time > hw)
+        {
+            next.high_water = Some(time);
         }
         run.outcome.delivered += 1;
-        runner.batch.push_with(|out| shaper.vendor_event(event, out));
+        runner
+            .batch
+            .push_with(|out| shaper.vendor_event(event, out));
     }
     if page.cursor.is_some() {
         next.cursor = page.cursor;
@@ -152,8 +162,10 @@ fn apply_page(
     next.last_poll = Some(now);
     if let Some(hw) = next.high_water {
         let window = i64::try_from(ledger_window.as_secs()).unwrap_or(i64::MAX);
-        next.ledger
-            .prune(hw.as_second().saturating_sub(window), runner.options.ledger_max_entries);
+        next.ledger.prune(
+            hw.as_second().saturating_sub(window),
+            runner.options.ledger_max_entries,
+        );
     }
     next
 }

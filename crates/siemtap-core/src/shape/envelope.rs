@@ -39,7 +39,12 @@ impl Envelope {
     /// Writes a vendor record: nulls dropped at every depth, the discriminator placed (a vendor
     /// value under the same key moves to `vendor_<key>` right after it), the tenant added
     /// unless the record already has that key.
-    pub fn write_vendor(&self, event_type: &str, mut record: Map<String, Value>, out: &mut Vec<u8>) {
+    pub fn write_vendor(
+        &self,
+        event_type: &str,
+        mut record: Map<String, Value>,
+        out: &mut Vec<u8>,
+    ) {
         record.retain(|_, v| drop_nulls(v));
         let event_type = Value::String(event_type.to_owned());
         let vendor_key = self.vendor_discriminator_key();
@@ -86,7 +91,12 @@ impl Envelope {
 
     /// Writes a siemtap-built record (error, summary): `fields` in order, then the tenant and
     /// the discriminator at the connector's position. Nulls are dropped.
-    pub fn write_internal(&self, event_type: &str, mut fields: Map<String, Value>, out: &mut Vec<u8>) {
+    pub fn write_internal(
+        &self,
+        event_type: &str,
+        mut fields: Map<String, Value>,
+        out: &mut Vec<u8>,
+    ) {
         fields.retain(|_, v| drop_nulls(v));
         let event_type = Value::String(event_type.to_owned());
         let tenant = self.tenant.as_ref().map(|t| Value::String(t.clone()));
@@ -104,7 +114,11 @@ impl Envelope {
         self.write_line(members.into_iter(), out);
     }
 
-    fn write_line<'a>(&self, members: impl Iterator<Item = (&'a str, &'a Value)>, out: &mut Vec<u8>) {
+    fn write_line<'a>(
+        &self,
+        members: impl Iterator<Item = (&'a str, &'a Value)>,
+        out: &mut Vec<u8>,
+    ) {
         let (item_sep, key_sep): (&[u8], &[u8]) = match self.style {
             JsonStyle::Compact => (b",", b":"),
             JsonStyle::Python => (b", ", b": "),
@@ -175,7 +189,9 @@ mod tests {
 
     #[test]
     fn onepassword_reference_prefix_and_nulls() {
-        let rec = obj(r#"{"uuid":"U1","country":"","details":null,"target_user":{"name":"Zoë","x":null},"list":[1,null,2]}"#);
+        let rec = obj(
+            r#"{"uuid":"U1","country":"","details":null,"target_user":{"name":"Zoë","x":null},"list":[1,null,2]}"#,
+        );
         let got = line(|o| op(None).write_vendor("signin_attempt", rec, o));
         assert_eq!(
             got,
@@ -185,18 +201,30 @@ mod tests {
 
     #[test]
     fn tenant_goes_before_discriminator() {
-        let got = line(|o| op(Some("client-a")).write_vendor("audit_event", obj(r#"{"uuid":"U"}"#), o));
-        assert!(got.ends_with(r#""uuid": "U", "tenant": "client-a", "event_type": "audit_event"}}"#), "{got}");
+        let got =
+            line(|o| op(Some("client-a")).write_vendor("audit_event", obj(r#"{"uuid":"U"}"#), o));
+        assert!(
+            got.ends_with(r#""uuid": "U", "tenant": "client-a", "event_type": "audit_event"}}"#),
+            "{got}"
+        );
     }
 
     #[test]
     fn vendor_discriminator_is_kept_aside() {
-        let got = line(|o| xdr().write_vendor("alert", obj(r#"{"alert_id":"1","type":"vendor","event_type":"Process Execution"}"#), o));
+        let got = line(|o| {
+            xdr().write_vendor(
+                "alert",
+                obj(r#"{"alert_id":"1","type":"vendor","event_type":"Process Execution"}"#),
+                o,
+            )
+        });
         assert_eq!(
             got,
             r#"{"integration":"cortex_xdr","xdr":{"type":"alert","alert_id":"1","vendor_type":"vendor","event_type":"Process Execution"}}"#
         );
-        let got = line(|o| op(None).write_vendor("audit_event", obj(r#"{"event_type":"x","uuid":"U"}"#), o));
+        let got = line(|o| {
+            op(None).write_vendor("audit_event", obj(r#"{"event_type":"x","uuid":"U"}"#), o)
+        });
         assert_eq!(
             got,
             r#"{"integration": "1password", "op": {"event_type": "audit_event", "vendor_event_type": "x", "uuid": "U"}}"#
@@ -206,7 +234,11 @@ mod tests {
     #[test]
     fn internal_records_keep_field_order() {
         let got = line(|o| {
-            op(Some("t")).write_internal("error", obj(r#"{"source":"signin","error_code":"API_HTTP_401","error_detail":null}"#), o)
+            op(Some("t")).write_internal(
+                "error",
+                obj(r#"{"source":"signin","error_code":"API_HTTP_401","error_detail":null}"#),
+                o,
+            )
         });
         assert_eq!(
             got,

@@ -81,7 +81,9 @@ pub(crate) fn routes<V: Vendor>() -> Router<Arc<V>> {
         .route("/_sim/stats", get(stats::<V>))
         .route(
             "/_sim/faults",
-            get(faults_get::<V>).post(faults_post::<V>).delete(faults_delete::<V>),
+            get(faults_get::<V>)
+                .post(faults_post::<V>)
+                .delete(faults_delete::<V>),
         )
         .route("/_sim/clock", get(clock_get::<V>).post(clock_post::<V>))
         .route("/_sim/reset", axum::routing::post(reset::<V>))
@@ -132,7 +134,10 @@ async fn faults_post<V: Vendor>(State(v): State<Arc<V>>, body: Bytes) -> Respons
             tracing::info!("sim: installed a fault plan with {n} rule(s)");
             value(&serde_json::json!({"installed": n}))
         }
-        Err(msg) => json_error(StatusCode::BAD_REQUEST, &format!("POST /_sim/faults: {msg}")),
+        Err(msg) => json_error(
+            StatusCode::BAD_REQUEST,
+            &format!("POST /_sim/faults: {msg}"),
+        ),
     }
 }
 
@@ -142,7 +147,11 @@ async fn faults_delete<V: Vendor>(State(v): State<Arc<V>>) -> Response {
 }
 
 fn clock_view(clock: &VirtualClock) -> Value {
-    let mode = if clock.is_frozen() { "frozen" } else { "realtime" };
+    let mode = if clock.is_frozen() {
+        "frozen"
+    } else {
+        "realtime"
+    };
     serde_json::json!({"now": clock.now().to_string(), "mode": mode})
 }
 
@@ -152,20 +161,23 @@ async fn clock_get<V: Vendor>(State(v): State<Arc<V>>) -> Response {
 
 /// Applies one clock command; the error names the fix.
 fn apply_clock(clock: &VirtualClock, body: &[u8]) -> Result<(), String> {
-    const USAGE: &str =
-        "send one of {\"set\":\"2026-03-31T00:00:00Z\"}, {\"advance_s\":60}, {\"mode\":\"frozen\"|\"realtime\"}";
-    let cmd: serde_json::Map<String, Value> =
-        serde_json::from_slice(body).map_err(|e| format!("body is not a JSON object ({e}); {USAGE}"))?;
+    const USAGE: &str = "send one of {\"set\":\"2026-03-31T00:00:00Z\"}, {\"advance_s\":60}, {\"mode\":\"frozen\"|\"realtime\"}";
+    let cmd: serde_json::Map<String, Value> = serde_json::from_slice(body)
+        .map_err(|e| format!("body is not a JSON object ({e}); {USAGE}"))?;
     if cmd.len() != 1 {
         return Err(format!("expected exactly one key; {USAGE}"));
     }
     match cmd.iter().next() {
         Some((k, Value::String(s))) if k == "set" => {
-            let ts: Timestamp = s.parse().map_err(|e| format!("set: {s:?} is not RFC 3339 ({e})"))?;
+            let ts: Timestamp = s
+                .parse()
+                .map_err(|e| format!("set: {s:?} is not RFC 3339 ({e})"))?;
             clock.set(ts);
         }
         Some((k, v)) if k == "advance_s" => {
-            let secs = v.as_f64().ok_or_else(|| format!("advance_s must be a number; {USAGE}"))?;
+            let secs = v
+                .as_f64()
+                .ok_or_else(|| format!("advance_s must be a number; {USAGE}"))?;
             clock.advance(secs);
         }
         Some((k, Value::String(m))) if k == "mode" => match m.as_str() {

@@ -128,9 +128,15 @@ mod tests {
         let mut d = Draw::new(&[7]);
         let s = d.base32(26, true);
         assert_eq!(s.len(), 26);
-        assert!(s.bytes().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)));
+        assert!(
+            s.bytes()
+                .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+        );
         let l = d.base32(26, false);
-        assert!(l.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)));
+        assert!(
+            l.bytes()
+                .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+        );
         let mut hits = 0;
         for _ in 0..1000 {
             if d.weighted(&[(true, 1), (false, 3)]) {

@@ -37,7 +37,11 @@ impl SlidingLimits {
     pub(crate) fn admit(&mut self, now_ns: i64) -> Result<(), u64> {
         let mut wait_ns: i64 = 0;
         for w in &mut self.windows {
-            while w.accepted.front().is_some_and(|t| *t <= now_ns - w.window_ns) {
+            while w
+                .accepted
+                .front()
+                .is_some_and(|t| *t <= now_ns - w.window_ns)
+            {
                 w.accepted.pop_front();
             }
             if w.accepted.len() >= w.max {
@@ -68,7 +72,10 @@ mod tests {
         assert!(l.admit(10 * s).is_ok());
         assert!(l.admit(20 * s).is_ok());
         assert_eq!(l.admit(30 * s), Err(30));
-        assert!(l.admit(60 * s).is_ok(), "the request at t=0 left the window");
+        assert!(
+            l.admit(60 * s).is_ok(),
+            "the request at t=0 left the window"
+        );
         assert!(l.admit(75 * s).is_ok());
         // Hour window: 5 accepted so far.
         assert!(l.admit(200 * s).is_err());

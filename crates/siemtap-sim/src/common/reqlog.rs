@@ -28,6 +28,7 @@ pub(crate) struct LogEntry {
     pub(crate) auth: &'static str,
     /// Convenience: `auth == "ok"`.
     pub(crate) auth_ok: bool,
+    /// HTTP status sent; 0 when the connection was dropped without a response.
     pub(crate) status: u16,
     /// Description of the injected fault, e.g. `rule 2: status 503`.
     pub(crate) fault: Option<String>,

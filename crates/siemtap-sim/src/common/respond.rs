@@ -43,7 +43,11 @@ const HTML_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</ti
 
 /// Applies the body knobs of `action` (if any) to a would-be response. Returns the response
 /// and the number of body bytes sent.
-pub(crate) fn finish(status: StatusCode, body: Vec<u8>, action: Option<&Action>) -> (Response, u64) {
+pub(crate) fn finish(
+    status: StatusCode,
+    body: Vec<u8>,
+    action: Option<&Action>,
+) -> (Response, u64) {
     let Some(a) = action else {
         let n = body.len() as u64;
         return (json(status, body), n);
@@ -51,16 +55,32 @@ pub(crate) fn finish(status: StatusCode, body: Vec<u8>, action: Option<&Action>)
     let (status, content_type, body) = if a.empty_200 {
         (StatusCode::OK, "application/json", Vec::new())
     } else if a.html_body {
-        (status, "text/html; charset=utf-8", HTML_PAGE.as_bytes().to_vec())
+        (
+            status,
+            "text/html; charset=utf-8",
+            HTML_PAGE.as_bytes().to_vec(),
+        )
     } else if a.invalid_json {
-        (status, "application/json", b"{\"cursor\": oops, \"has_more\": tru".to_vec())
+        (
+            status,
+            "application/json",
+            b"{\"cursor\": oops, \"has_more\": tru".to_vec(),
+        )
     } else if let Some(f) = a.truncate_body_at {
         let keep = ((body.len() as f64) * f).floor() as usize;
-        (status, "application/json", body[..keep.min(body.len())].to_vec())
+        (
+            status,
+            "application/json",
+            body[..keep.min(body.len())].to_vec(),
+        )
     } else {
         (status, "application/json", body)
     };
-    let content_type = if a.wrong_content_type { "text/plain; charset=utf-8" } else { content_type };
+    let content_type = if a.wrong_content_type {
+        "text/plain; charset=utf-8"
+    } else {
+        content_type
+    };
     let n = body.len() as u64;
     (raw(status, content_type, body), n)
 }

@@ -60,7 +60,11 @@ pub(crate) fn real_limit_value(
         RetryAfterForm::Absent => None,
         RetryAfterForm::Mixed => {
             *mixed_counter += 1;
-            Some(if *mixed_counter % 2 == 1 { seconds() } else { date() })
+            Some(if !mixed_counter.is_multiple_of(2) {
+                seconds()
+            } else {
+                date()
+            })
         }
     }
 }
@@ -93,14 +97,27 @@ mod tests {
         let now: Timestamp = "2026-03-31T23:34:13Z".parse().unwrap();
         let ns = ts_to_ns(now);
         let mut c = 0;
-        assert_eq!(real_limit_value(RetryAfterForm::Seconds, 7, ns, &mut c).as_deref(), Some("7"));
+        assert_eq!(
+            real_limit_value(RetryAfterForm::Seconds, 7, ns, &mut c).as_deref(),
+            Some("7")
+        );
         assert_eq!(
             real_limit_value(RetryAfterForm::HttpDate, 7, ns, &mut c).as_deref(),
             Some("Tue, 31 Mar 2026 23:34:20 GMT")
         );
-        assert_eq!(real_limit_value(RetryAfterForm::Mixed, 7, ns, &mut c).as_deref(), Some("7"));
-        assert!(real_limit_value(RetryAfterForm::Mixed, 7, ns, &mut c).unwrap().ends_with("GMT"));
-        assert_eq!(real_limit_value(RetryAfterForm::Absent, 7, ns, &mut c), None);
+        assert_eq!(
+            real_limit_value(RetryAfterForm::Mixed, 7, ns, &mut c).as_deref(),
+            Some("7")
+        );
+        assert!(
+            real_limit_value(RetryAfterForm::Mixed, 7, ns, &mut c)
+                .unwrap()
+                .ends_with("GMT")
+        );
+        assert_eq!(
+            real_limit_value(RetryAfterForm::Absent, 7, ns, &mut c),
+            None
+        );
         assert_eq!(
             fault_value(FaultRetryForm::HttpDate, None, Some(3), now).as_deref(),
             Some("Tue, 31 Mar 2026 23:34:16 GMT")

@@ -30,7 +30,10 @@ pub(crate) struct KillableStream {
 }
 
 fn killed_error() -> io::Error {
-    io::Error::new(io::ErrorKind::ConnectionReset, "connection dropped by an injected fault")
+    io::Error::new(
+        io::ErrorKind::ConnectionReset,
+        "connection dropped by an injected fault",
+    )
 }
 
 impl AsyncRead for KillableStream {
@@ -118,6 +121,11 @@ impl ConnCtl {
     pub(crate) fn kill(&self) {
         self.killed.store(true, Ordering::Release);
     }
+
+    /// Whether [`ConnCtl::kill`] was called.
+    pub(crate) fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
 }
 
 impl Connected<IncomingStream<'_, KillableListener>> for ConnCtl {
@@ -153,9 +161,14 @@ impl SimHandle {
             let _ = stop.send(());
         }
         if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(Duration::from_secs(5), &mut task).await.is_err()
+            && tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
         {
-            tracing::warn!("sim {}: graceful shutdown took over 5 s; aborting", self.addr);
+            tracing::warn!(
+                "sim {}: graceful shutdown took over 5 s; aborting",
+                self.addr
+            );
             task.abort();
         }
     }
@@ -171,9 +184,9 @@ impl Drop for SimHandle {
 
 /// Binds `listen` and serves `router` on the current tokio runtime.
 pub(crate) async fn serve(listen: SocketAddr, router: Router) -> io::Result<SimHandle> {
-    let tcp = TcpListener::bind(listen).await.map_err(|e| {
-        io::Error::new(e.kind(), format!("--listen {listen}: cannot bind: {e}"))
-    })?;
+    let tcp = TcpListener::bind(listen)
+        .await
+        .map_err(|e| io::Error::new(e.kind(), format!("--listen {listen}: cannot bind: {e}")))?;
     let addr = tcp.local_addr()?;
     if !addr.ip().is_loopback() {
         tracing::warn!("sim listening on non-loopback address {addr}; it has no real security");

@@ -54,13 +54,23 @@ fn fail(form: Option<BodyForm>, message: impl Into<String>) -> BodyError {
     }
 }
 
-fn time_field(o: &Map<String, Value>, key: &str, form: BodyForm) -> Result<Option<Timestamp>, BodyError> {
+fn time_field(
+    o: &Map<String, Value>,
+    key: &str,
+    form: BodyForm,
+) -> Result<Option<Timestamp>, BodyError> {
     match o.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => s.parse::<Timestamp>().map(Some).map_err(|e| {
-            fail(Some(form), format!("{key} {s:?} is not RFC 3339 (e.g. 2026-03-31T00:00:00.000Z): {e}"))
+            fail(
+                Some(form),
+                format!("{key} {s:?} is not RFC 3339 (e.g. 2026-03-31T00:00:00.000Z): {e}"),
+            )
         }),
-        Some(other) => Err(fail(Some(form), format!("{key} must be an RFC 3339 string, got {other}"))),
+        Some(other) => Err(fail(
+            Some(form),
+            format!("{key} must be an RFC 3339 string, got {other}"),
+        )),
     }
 }
 
@@ -69,17 +79,28 @@ fn limit_field(o: &Map<String, Value>, form: BodyForm) -> Result<Option<u32>, Bo
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_u64() {
             Some(n @ 1..=1000) => Ok(Some(n as u32)),
-            _ => Err(fail(Some(form), format!("limit must be an integer from 1 to 1000, got {v}"))),
+            _ => Err(fail(
+                Some(form),
+                format!("limit must be an integer from 1 to 1000, got {v}"),
+            )),
         },
     }
 }
 
-fn flat(o: &Map<String, Value>, form: BodyForm, ignore_fields: bool) -> Result<ParsedBody, BodyError> {
+fn flat(
+    o: &Map<String, Value>,
+    form: BodyForm,
+    ignore_fields: bool,
+) -> Result<ParsedBody, BodyError> {
     let limit_sent = o.get("limit").cloned();
     let (limit, start, end) = if ignore_fields {
         (None, None, None)
     } else {
-        (limit_field(o, form)?, time_field(o, "start_time", form)?, time_field(o, "end_time", form)?)
+        (
+            limit_field(o, form)?,
+            time_field(o, "start_time", form)?,
+            time_field(o, "end_time", form)?,
+        )
     };
     if let (Some(s), Some(e)) = (start, end)
         && e <= s
@@ -139,9 +160,17 @@ mod tests {
 
     #[test]
     fn forms_and_validation() {
-        let p = parse(br#"{"limit": 5, "start_time": "2026-03-31T00:00:00.000Z"}"#, false).unwrap();
+        let p = parse(
+            br#"{"limit": 5, "start_time": "2026-03-31T00:00:00.000Z"}"#,
+            false,
+        )
+        .unwrap();
         assert_eq!((p.form, p.limit), (BodyForm::Flat, Some(5)));
-        let p = parse(br#"{"ResetCursor": {"limit": 7, "start_time": "2026-03-31T00:00:00Z"}}"#, false).unwrap();
+        let p = parse(
+            br#"{"ResetCursor": {"limit": 7, "start_time": "2026-03-31T00:00:00Z"}}"#,
+            false,
+        )
+        .unwrap();
         assert_eq!((p.form, p.limit), (BodyForm::ResetCursorWrapper, Some(7)));
         let p = parse(br#"{"ResetCursor": {"limit": 7}}"#, true).unwrap();
         assert_eq!((p.limit, p.limit_sent), (None, Some(Value::from(7))));
@@ -157,7 +186,11 @@ mod tests {
             br#"[1]"#,
             b"not json",
         ] {
-            assert!(parse(bad, false).is_err(), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                parse(bad, false).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

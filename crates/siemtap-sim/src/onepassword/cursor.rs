@@ -49,7 +49,9 @@ impl CursorKey {
     /// A fresh random key.
     pub(crate) fn random() -> Result<Self, SimError> {
         let mut bytes = [0u8; 32];
-        SystemRandom::new().fill(&mut bytes).map_err(|_| SimError::Random)?;
+        SystemRandom::new()
+            .fill(&mut bytes)
+            .map_err(|_| SimError::Random)?;
         Ok(Self {
             key: hmac::Key::new(hmac::HMAC_SHA256, &bytes),
         })
@@ -86,7 +88,9 @@ impl CursorKey {
 
     /// Verifies and decodes a cursor.
     pub(crate) fn decode(&self, s: &str) -> Result<CursorData, CursorError> {
-        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| CursorError::Encoding)?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| CursorError::Encoding)?;
         if bytes.len() <= TAG_LEN {
             return Err(CursorError::Encoding);
         }
@@ -94,13 +98,28 @@ impl CursorKey {
         hmac::verify(&self.key, payload, tag).map_err(|_| CursorError::Tampered)?;
         let text = std::str::from_utf8(payload).map_err(|_| CursorError::Malformed)?;
         let f: Vec<&str> = text.split('|').collect();
-        let [version, epoch, tenant, stream, a, b, limit, start, end, issued] = f[..] else {
+        let [
+            version,
+            epoch,
+            tenant,
+            stream,
+            a,
+            b,
+            limit,
+            start,
+            end,
+            issued,
+        ] = f[..]
+        else {
             return Err(CursorError::Malformed);
         };
         let num = |x: &str| x.parse::<u64>().map_err(|_| CursorError::Malformed);
         let opt = |x: &str| match x {
             "-" => Ok(None),
-            v => v.parse::<i64>().map(Some).map_err(|_| CursorError::Malformed),
+            v => v
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| CursorError::Malformed),
         };
         if version != "op1" {
             return Err(CursorError::Malformed);
@@ -109,7 +128,10 @@ impl CursorKey {
             epoch: num(epoch)?,
             tenant: tenant.to_owned(),
             stream: Stream::from_name(stream).ok_or(CursorError::Malformed)?,
-            pos: Position { a: num(a)?, b: num(b)? },
+            pos: Position {
+                a: num(a)?,
+                b: num(b)?,
+            },
             limit: u32::try_from(num(limit)?).map_err(|_| CursorError::Malformed)?,
             filter: Filter {
                 start_ns: opt(start)?,
@@ -146,10 +168,16 @@ mod tests {
         assert_eq!(key.decode(&s).unwrap(), sample());
         let mut bytes = URL_SAFE_NO_PAD.decode(&s).unwrap();
         bytes[22] ^= 1;
-        assert_eq!(key.decode(&URL_SAFE_NO_PAD.encode(bytes)), Err(CursorError::Tampered));
+        assert_eq!(
+            key.decode(&URL_SAFE_NO_PAD.encode(bytes)),
+            Err(CursorError::Tampered)
+        );
         assert_eq!(key.decode("%%%"), Err(CursorError::Encoding));
         let other = CursorKey::random().unwrap();
         assert_eq!(other.decode(&s), Err(CursorError::Tampered));
-        assert_eq!(CursorKey::from_seed(1).encode(&sample()), CursorKey::from_seed(1).encode(&sample()));
+        assert_eq!(
+            CursorKey::from_seed(1).encode(&sample()),
+            CursorKey::from_seed(1).encode(&sample())
+        );
     }
 }

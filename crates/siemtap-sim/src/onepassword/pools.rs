@@ -13,7 +13,12 @@ pub(crate) const SIGNIN_CATEGORY: &[(&str, u32)] = &[
 /// Sign-in `type` for a `category`.
 pub(crate) fn signin_types(category: &str) -> &'static [(&'static str, u32)] {
     match category {
-        "success" => &[("credentials_ok", 40), ("mfa_ok", 25), ("sso", 20), ("passkey", 15)],
+        "success" => &[
+            ("credentials_ok", 40),
+            ("mfa_ok", 25),
+            ("sso", 20),
+            ("passkey", 15),
+        ],
         "credentials_failed" => &[("password_secret_bad", 1)],
         "mfa_failed" => &[
             ("mfa_missing", 2),
@@ -80,17 +85,45 @@ pub(crate) const ITEM_ACTION: &[(&str, u32)] = &[
 ];
 
 /// `(country, region, city, latitude, longitude, ISO code)`
-pub(crate) type Place = (&'static str, &'static str, &'static str, f64, f64, &'static str);
+pub(crate) type Place = (
+    &'static str,
+    &'static str,
+    &'static str,
+    f64,
+    f64,
+    &'static str,
+);
 
 /// Locations (some with non-ASCII names).
 pub(crate) const PLACES: &[Place] = &[
     ("Canada", "Ontario", "Toronto", 43.64, -79.433, "CA"),
-    ("United States", "California", "San Francisco", 37.7749, -122.4194, "US"),
+    (
+        "United States",
+        "California",
+        "San Francisco",
+        37.7749,
+        -122.4194,
+        "US",
+    ),
     ("Germany", "Berlin", "Berlin", 52.52, 13.405, "DE"),
     ("Brazil", "São Paulo", "São Paulo", -23.5505, -46.6333, "BR"),
     ("Japan", "Tokyo", "Tokyo", 35.6762, 139.6503, "JP"),
-    ("Sweden", "Västra Götaland", "Göteborg", 57.7089, 11.9746, "SE"),
-    ("Argentina", "Buenos Aires", "Buenos Aires", -34.6037, -58.3816, "AR"),
+    (
+        "Sweden",
+        "Västra Götaland",
+        "Göteborg",
+        57.7089,
+        11.9746,
+        "SE",
+    ),
+    (
+        "Argentina",
+        "Buenos Aires",
+        "Buenos Aires",
+        -34.6037,
+        -58.3816,
+        "AR",
+    ),
 ];
 
 /// `(app_name, app_version)`
@@ -121,7 +154,13 @@ pub(crate) const OSES: &[(&str, &str)] = &[
 ];
 
 /// IP prefixes (documentation and well-known ranges); a last octet is appended.
-pub(crate) const IP_PREFIXES: &[&str] = &["89.160.20.", "81.2.69.", "216.160.83.", "1.1.1.", "175.16.199."];
+pub(crate) const IP_PREFIXES: &[&str] = &[
+    "89.160.20.",
+    "81.2.69.",
+    "216.160.83.",
+    "1.1.1.",
+    "175.16.199.",
+];
 
 /// First names (some non-ASCII).
 pub(crate) const FIRST_NAMES: &[&str] = &[
@@ -145,4 +184,8 @@ pub(crate) const AUX_INFO: &[&str] = &[
 ];
 
 /// `details.value` texts for failed sign-ins.
-pub(crate) const SIGNIN_DETAILS: &[&str] = &["Incorrect password", "TOTP code expired", "blocked by firewall rule"];
+pub(crate) const SIGNIN_DETAILS: &[&str] = &[
+    "Incorrect password",
+    "TOTP code expired",
+    "blocked by firewall rule",
+];

@@ -46,7 +46,11 @@ fn user(seed: u64, tenant_hash: u64, u: u64) -> User {
     let name = if u % 5 == 3 {
         (*d.pick(pools::SPECIAL_NAMES)).to_owned()
     } else {
-        format!("{} {}", d.pick(pools::FIRST_NAMES), d.pick(pools::LAST_NAMES))
+        format!(
+            "{} {}",
+            d.pick(pools::FIRST_NAMES),
+            d.pick(pools::LAST_NAMES)
+        )
     };
     User {
         uuid,
@@ -116,7 +120,14 @@ fn signin(d: &mut Draw, uuid: String, timestamp: String, who: &User) -> Value {
     })
 }
 
-fn item_usage(d: &mut Draw, uuid: String, timestamp: String, who: &User, seed: u64, th: u64) -> Value {
+fn item_usage(
+    d: &mut Draw,
+    uuid: String,
+    timestamp: String,
+    who: &User,
+    seed: u64,
+    th: u64,
+) -> Value {
     let vault = d.below(VAULTS);
     let vault_uuid = Draw::new(&[seed, th, SALT_VAULT, vault]).base32(26, false);
     let item_uuid = Draw::new(&[seed, th, SALT_VAULT, vault, d.below(40)]).base32(26, false);
@@ -183,26 +194,62 @@ mod tests {
         let ns = 1_635_110_212_827_288_935;
         assert_eq!(format_ts(ns, Precision::Seconds), "2021-10-24T21:16:52Z");
         assert_eq!(format_ts(ns, Precision::Millis), "2021-10-24T21:16:52.827Z");
-        assert_eq!(format_ts(ns, Precision::Nanos), "2021-10-24T21:16:52.827288935Z");
+        assert_eq!(
+            format_ts(ns, Precision::Nanos),
+            "2021-10-24T21:16:52.827288935Z"
+        );
     }
 
     #[test]
     fn records_have_the_vendor_shape_and_the_oracle_uuid() {
-        let tl = Timeline::new(5, 9, Stream::ItemUsage, 50, 1_800_000_000_000_000_000, None, None);
+        let tl = Timeline::new(
+            5,
+            9,
+            Stream::ItemUsage,
+            50,
+            1_800_000_000_000_000_000,
+            None,
+            None,
+        );
         let r = build(&tl, Stream::ItemUsage, 7);
         let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["uuid", "timestamp", "used_version", "vault_uuid", "item_uuid", "user", "client", "location", "action"]
+            [
+                "uuid",
+                "timestamp",
+                "used_version",
+                "vault_uuid",
+                "item_uuid",
+                "user",
+                "client",
+                "location",
+                "action"
+            ]
         );
         assert_eq!(r["uuid"], uuid_of(&tl.record_key(7)));
         let vault = r["vault_uuid"].as_str().unwrap();
-        assert!(vault.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
-        let tl = Timeline::new(5, 9, Stream::Signin, 400, 1_800_000_000_000_000_000, None, None);
+        assert!(
+            vault
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        );
+        let tl = Timeline::new(
+            5,
+            9,
+            Stream::Signin,
+            400,
+            1_800_000_000_000_000_000,
+            None,
+            None,
+        );
         let all: Vec<Value> = (0..400).map(|i| build(&tl, Stream::Signin, i)).collect();
         assert!(all.iter().any(|r| r["country"] == ""));
         assert!(all.iter().any(|r| r["details"].is_null()));
         assert!(all.iter().any(|r| r["category"] == "firewall_failed"));
-        assert!(all.iter().any(|r| !r["target_user"]["name"].as_str().unwrap().is_ascii()));
+        assert!(
+            all.iter()
+                .any(|r| !r["target_user"]["name"].as_str().unwrap().is_ascii())
+        );
     }
 }

@@ -2,8 +2,10 @@
 //! materialising records.
 //!
 //! Record `i` of a (tenant, stream):
-//! - `i < N` (`--events N`): event time `t0 − 24 h + i·(24 h − 10 min)/N`, where `t0` is the
-//!   clock at start-up (or at `/_sim/reset`);
+//! - `i < N` (`--events N`): event time `t0 − 24 h + 15 min + i·(24 h − 25 min)/N`, where `t0`
+//!   is the clock at start-up (or at `/_sim/reset`). The 15 minutes inside the 24-hour window
+//!   keep the oldest record inside a client's default 24-hour lookback even when the client
+//!   starts a few minutes after the simulator, so a default drain is deterministic;
 //! - `i ≥ N` (`--rate R`): live event `k = i − N` at `t0 + (k+1)/R`; it exists once the clock
 //!   reaches that time.
 //!
@@ -22,6 +24,8 @@ use super::stream::Stream;
 const NS: i64 = 1_000_000_000;
 const DAY_NS: i64 = 86_400 * NS;
 const SETTLE_NS: i64 = 600 * NS;
+/// How far inside the 24-hour window the oldest record sits.
+const LOOKBACK_MARGIN_NS: i64 = 900 * NS;
 const SALT_LATE: u64 = 0x4C41_5445;
 const SALT_PRECISION: u64 = 0x5052_4543;
 
@@ -101,7 +105,10 @@ impl Timeline {
         late: Option<(f64, u64)>,
     ) -> Self {
         let late = late.filter(|(f, _)| *f > 0.0).map(|(f, d)| {
-            (f, i64::try_from(d).unwrap_or(i64::MAX / NS).saturating_mul(NS))
+            (
+                f,
+                i64::try_from(d).unwrap_or(i64::MAX / NS).saturating_mul(NS),
+            )
         });
         Self {
             key: [seed, tenant_hash, stream.id()],
@@ -121,9 +128,9 @@ impl Timeline {
     /// Exact event time of record `i`.
     pub(crate) fn event_ns(&self, i: u64) -> i64 {
         if i < self.n {
-            let span = i128::from(DAY_NS - SETTLE_NS);
+            let span = i128::from(DAY_NS - LOOKBACK_MARGIN_NS - SETTLE_NS);
             let offset = i128::from(i) * span / i128::from(self.n);
-            self.t0_ns - DAY_NS + i64::try_from(offset).unwrap_or(0)
+            self.t0_ns - DAY_NS + LOOKBACK_MARGIN_NS + i64::try_from(offset).unwrap_or(0)
         } else {
             let k = (i - self.n) as f64;
             let rate = self.rate.unwrap_or(1.0);
@@ -177,13 +184,14 @@ impl Timeline {
         let Some(start) = filter.start_ns else {
             return Position::default();
         };
-        let first = self.t0_ns - DAY_NS;
+        let first = self.t0_ns - DAY_NS + LOOKBACK_MARGIN_NS;
         // Displayed times are at most 1 s earlier than event times.
         let bound = start - NS - first;
         if bound <= 0 || self.n == 0 {
             return Position::default();
         }
-        let i = i128::from(bound) * i128::from(self.n) / i128::from(DAY_NS - SETTLE_NS);
+        let i = i128::from(bound) * i128::from(self.n)
+            / i128::from(DAY_NS - LOOKBACK_MARGIN_NS - SETTLE_NS);
         let i = u64::try_from(i).unwrap_or(u64::MAX).min(self.n);
         Position { a: i, b: i }
     }
@@ -213,7 +221,13 @@ impl Timeline {
     }
 
     /// Up to `limit` visible records after `pos` that pass `filter`, in visibility order.
-    pub(crate) fn page(&self, mut pos: Position, filter: &Filter, limit: usize, now_ns: i64) -> Page {
+    pub(crate) fn page(
+        &self,
+        mut pos: Position,
+        filter: &Filter,
+        limit: usize,
+        now_ns: i64,
+    ) -> Page {
         let count = self.count(now_ns);
         let mut indices = Vec::with_capacity(limit.min(1024));
         let has_more = loop {
@@ -262,13 +276,14 @@ mod tests {
     const T0: i64 = 1_800_000_000 * NS;
 
     fn all(t: &Timeline, now: i64) -> Vec<u64> {
-        t.page(Position::default(), &Filter::default(), usize::MAX, now).indices
+        t.page(Position::default(), &Filter::default(), usize::MAX, now)
+            .indices
     }
 
     #[test]
     fn initial_events_are_spread_over_the_last_day_minus_settle() {
         let t = Timeline::new(0, 1, Stream::Audit, 100, T0, None, None);
-        assert_eq!(t.event_ns(0), T0 - DAY_NS);
+        assert_eq!(t.event_ns(0), T0 - DAY_NS + LOOKBACK_MARGIN_NS);
         assert!(t.event_ns(99) < T0 - SETTLE_NS);
         assert_eq!(all(&t, T0), (0..100).collect::<Vec<_>>());
     }
@@ -279,7 +294,11 @@ mod tests {
         let now_list = all(&t, T0);
         let later = all(&t, T0 + 7200 * NS);
         assert!(now_list.len() < 1000 && later.len() == 1000);
-        assert_eq!(&later[..now_list.len()], &now_list[..], "visible prefix is stable");
+        assert_eq!(
+            &later[..now_list.len()],
+            &now_list[..],
+            "visible prefix is stable"
+        );
         let vis: Vec<i64> = later.iter().map(|i| t.visible_ns(*i)).collect();
         assert!(vis.windows(2).all(|w| w[0] <= w[1]));
         // Paging in small pages gives the same sequence.

@@ -40,8 +40,12 @@ fn filter_matches(m: &Match, facts: &RequestFacts<'_>) -> bool {
         Some(w) => got == Some(w.as_str()),
     };
     opt_eq(&m.path, Some(facts.path))
-        && m.path_prefix.as_deref().is_none_or(|p| facts.path.starts_with(p))
-        && m.method.as_deref().is_none_or(|x| x.eq_ignore_ascii_case(facts.method))
+        && m.path_prefix
+            .as_deref()
+            .is_none_or(|p| facts.path.starts_with(p))
+        && m.method
+            .as_deref()
+            .is_none_or(|x| x.eq_ignore_ascii_case(facts.method))
         && opt_eq(&m.tenant, facts.tenant)
         && opt_eq(&m.stream, facts.stream)
         && opt_eq(&m.cursor, facts.cursor)
@@ -96,9 +100,9 @@ impl FaultEngine {
     /// Whether a `token_expiry` rule matching this request has expired the credentials.
     pub(crate) fn token_expired(&self, facts: &RequestFacts<'_>) -> bool {
         self.plan.faults.iter().any(|r| {
-            r.action
-                .token_expiry
-                .is_some_and(|te| facts.now_ns >= ts_to_ns(te.at) && filter_matches(&r.matcher, facts))
+            r.action.token_expiry.is_some_and(|te| {
+                facts.now_ns >= ts_to_ns(te.at) && filter_matches(&r.matcher, facts)
+            })
         })
     }
 
@@ -116,10 +120,10 @@ impl FaultEngine {
             self.counters[i] += 1;
             let n = self.counters[i];
             let triggered = matcher.nth.as_ref().is_none_or(|l| l.contains(&n))
-                && matcher.every.is_none_or(|e| n % e == 0)
-                && matcher.probability.is_none_or(|p| {
-                    unit_of(&[self.seed, hash_str("fault"), i as u64, n]) < p
-                });
+                && matcher.every.is_none_or(|e| n.is_multiple_of(e))
+                && matcher
+                    .probability
+                    .is_none_or(|p| unit_of(&[self.seed, hash_str("fault"), i as u64, n]) < p);
             if chosen.is_some() {
                 continue;
             }
@@ -173,14 +177,25 @@ mod tests {
 
     #[test]
     fn burst_every_and_cursor_reject() {
-        let mut e = engine(r#"{"faults":[{"match":{"nth":[1]},"action":{"status":503,"burst":2}}]}"#);
-        let hits = (0..5).filter(|_| e.select(&facts("/a", None)).is_some()).count();
+        let mut e =
+            engine(r#"{"faults":[{"match":{"nth":[1]},"action":{"status":503,"burst":2}}]}"#);
+        let hits = (0..5)
+            .filter(|_| e.select(&facts("/a", None)).is_some())
+            .count();
         assert_eq!(hits, 3);
         let mut e = engine(r#"{"faults":[{"match":{"every":2},"action":{"status":500}}]}"#);
-        let hits: Vec<bool> = (0..4).map(|_| e.select(&facts("/a", None)).is_some()).collect();
+        let hits: Vec<bool> = (0..4)
+            .map(|_| e.select(&facts("/a", None)).is_some())
+            .collect();
         assert_eq!(hits, vec![false, true, false, true]);
         let mut e = engine(r#"{"faults":[{"action":{"cursor_reject":{"older_than_s":50}}}]}"#);
-        assert!(e.select(&facts("/a", None)).is_none(), "first pages are never rejected");
-        assert!(e.select(&facts("/a", Some("c"))).is_some(), "issued 100 s ago");
+        assert!(
+            e.select(&facts("/a", None)).is_none(),
+            "first pages are never rejected"
+        );
+        assert!(
+            e.select(&facts("/a", Some("c"))).is_some(),
+            "issued 100 s ago"
+        );
     }
 }

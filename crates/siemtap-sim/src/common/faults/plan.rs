@@ -206,7 +206,9 @@ impl FaultPlan {
             if a.truncate_body_at.is_some_and(|f| !(0.0..1.0).contains(&f)) {
                 return err("action.truncate_body_at must be a fraction within 0..1");
             }
-            if a.late_events.is_some_and(|l| !(0.0..=1.0).contains(&l.fraction)) {
+            if a.late_events
+                .is_some_and(|l| !(0.0..=1.0).contains(&l.fraction))
+            {
                 return err("action.late_events.fraction must be within 0..=1");
             }
             if a.retry_after.is_some() && a.status.is_none() {
@@ -247,8 +249,9 @@ mod tests {
 
     #[test]
     fn typos_and_bad_ranges_are_rejected_with_the_rule_index() {
-        let e = FaultPlan::from_json(br#"{"faults":[{"match":{"pth":"/x"},"action":{"status":500}}]}"#)
-            .unwrap_err();
+        let e =
+            FaultPlan::from_json(br#"{"faults":[{"match":{"pth":"/x"},"action":{"status":500}}]}"#)
+                .unwrap_err();
         assert!(e.contains("pth"), "{e}");
         let e = FaultPlan::from_json(
             br#"{"faults":[{"action":{"status":500}},{"action":{"truncate_body_at":1.5}}]}"#,

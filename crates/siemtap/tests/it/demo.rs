@@ -1,0 +1,26 @@
+//! `siemtap demo` from the README works and reports a complete, duplicate-free result.
+
+use crate::harness::*;
+
+#[test]
+fn demo_runs_and_reports_ok() {
+    let work = Workdir::new();
+    let out = std::process::Command::new(bin())
+        .args(["demo", "--events", "60", "--dir"])
+        .arg(work.path("demo"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\n{}",
+        work.read("demo/siemtap.log")
+    );
+    assert!(text.contains("OK: complete, no duplicates"), "{text}");
+    assert!(
+        text.contains("run 2") && text.contains("0 new events"),
+        "{text}"
+    );
+    assert!(work.path("demo/events.jsonl").exists());
+}
