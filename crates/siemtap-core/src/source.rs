@@ -12,8 +12,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// What a stream may know about the run while fetching.
 #[derive(Clone, Copy, Debug)]
 pub struct FetchContext {
-    /// When this stream's share of the run budget ends. A fetch must not start retries that
-    /// would end after it.
+    /// When the run budget ends. A fetch must not start retries that would end after it, and
+    /// a request must not outlive it.
     pub deadline: Option<tokio::time::Instant>,
 }
 

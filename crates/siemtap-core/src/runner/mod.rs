@@ -109,8 +109,15 @@ impl<'s> Runner<'s> {
         let opened = if self.stopping(deadline) {
             None
         } else {
-            match source.open(FetchContext { deadline }).await {
+            let ctx = FetchContext {
+                deadline: self.options.deadline,
+            };
+            match source.open(ctx).await {
                 Ok(opened) => Some(opened),
+                Err(failure) if expired(self.options.deadline) => {
+                    tracing::info!(source = source.label(), "run budget reached while opening ({})", describe(&failure));
+                    None
+                }
                 Err(failure) => {
                     tracing::warn!(source = source.label(), "{}", describe(&failure));
                     for outcome in &mut report.streams {

@@ -50,7 +50,11 @@ pub(super) async fn run_stream(
             tracing::info!(stream = %key, "run budget reached; the stream resumes from its checkpoint next run");
             break;
         }
-        let ctx = FetchContext { deadline };
+        // The share decides whether a page may start; a started request may use the run's
+        // whole remaining budget.
+        let ctx = FetchContext {
+            deadline: runner.options.deadline,
+        };
         let fetched = {
             let stop = runner.options.stop.clone();
             let hard = runner.options.deadline;
@@ -68,6 +72,12 @@ pub(super) async fn run_stream(
             Fetched::Stopped => {
                 run.outcome.budget_stopped = true;
                 tracing::info!(stream = %key, "stopped during a fetch; nothing of it was committed");
+                break;
+            }
+            Fetched::Failed(failure) if expired(runner.options.deadline) => {
+                // The budget cut the request short: not a vendor failure.
+                run.outcome.budget_stopped = true;
+                tracing::info!(stream = %key, "run budget reached during a request ({}); resuming next run", describe(&failure));
                 break;
             }
             Fetched::Failed(failure) => {

@@ -19,7 +19,7 @@ pub fn bin() -> &'static str {
 /// The default simulator token.
 pub const TOKEN: &str = "sim-token";
 
-/// A running `siemtap sim 1password`.
+/// A running `siemtap sim VENDOR`.
 pub struct Sim {
     child: Child,
     /// `http://127.0.0.1:PORT`
@@ -27,10 +27,16 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// Starts the simulator with extra arguments and waits for its `listening on` line.
+    /// Starts the 1Password simulator with extra arguments.
     pub fn start(args: &[&str]) -> Sim {
+        Sim::vendor("1password", args)
+    }
+
+    /// Starts `siemtap sim VENDOR --listen 127.0.0.1:0 ARGS` and waits for its
+    /// `listening on` line.
+    pub fn vendor(vendor: &str, args: &[&str]) -> Sim {
         let mut child = Command::new(bin())
-            .args(["sim", "1password", "--listen", "127.0.0.1:0"])
+            .args(["sim", vendor, "--listen", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -106,6 +106,18 @@ impl FaultEngine {
         })
     }
 
+    /// Standing rules (`late_events`, `token_expiry`, `lookback_400`,
+    /// `duplicate_across_windows`) whose filter keys match `facts`; their triggers (`nth`,
+    /// `every`, `probability`) are ignored.
+    pub(crate) fn standing(&self, facts: &RequestFacts<'_>) -> Vec<Action> {
+        self.plan
+            .faults
+            .iter()
+            .filter(|r| r.action.is_standing() && filter_matches(&r.matcher, facts))
+            .map(|r| r.action.clone())
+            .collect()
+    }
+
     /// Advances counters and returns the first per-request rule that fires, as
     /// `(rule index, action)`.
     pub(crate) fn select(&mut self, facts: &RequestFacts<'_>) -> Option<(usize, Action)> {

@@ -152,12 +152,33 @@ pub struct Action {
     /// Close the connection without sending a response.
     #[serde(default)]
     pub drop_connection: bool,
+    /// Proofpoint: answer 429 as if the request's quota bucket were empty.
+    #[serde(default)]
+    pub quota_exhausted: bool,
+    /// Proofpoint (standing): SIEM windows starting more than 12 h ago get 400.
+    #[serde(default)]
+    pub lookback_400: bool,
+    /// Proofpoint (standing): each SIEM window also returns the minute before its start, so
+    /// the boundary minute is served by both adjacent windows.
+    #[serde(default)]
+    pub duplicate_across_windows: bool,
 }
 
 impl Action {
     /// Standing rules are not "first match wins" request actions.
     pub(crate) fn is_standing(&self) -> bool {
-        self.late_events.is_some() || self.token_expiry.is_some()
+        self.late_events.is_some()
+            || self.token_expiry.is_some()
+            || self.lookback_400
+            || self.duplicate_across_windows
+    }
+
+    /// Number of standing knobs set.
+    fn standing_knobs(&self) -> usize {
+        usize::from(self.late_events.is_some())
+            + usize::from(self.token_expiry.is_some())
+            + usize::from(self.lookback_400)
+            + usize::from(self.duplicate_across_windows)
     }
 
     fn is_empty(&self) -> bool {
@@ -187,8 +208,13 @@ impl FaultPlan {
                 let mut rest = a.clone();
                 rest.late_events = None;
                 rest.token_expiry = None;
-                if !rest.is_empty() || (a.late_events.is_some() && a.token_expiry.is_some()) {
-                    return err("late_events and token_expiry must be the only knob of their rule");
+                rest.lookback_400 = false;
+                rest.duplicate_across_windows = false;
+                if !rest.is_empty() || a.standing_knobs() > 1 {
+                    return err(
+                        "late_events, token_expiry, lookback_400 and duplicate_across_windows \
+                         must be the only knob of their rule",
+                    );
                 }
             }
             if m.nth.as_ref().is_some_and(|n| n.contains(&0)) {
