@@ -21,6 +21,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: siemtap-floor BASE_URL TOKEN PATH LIMIT".into());
     };
     let limit: u32 = limit.parse()?;
+    // Same TLS stack as siemtap (ring); the floor itself talks plain http to loopback.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder().build()?;
     let url = format!("{base}{path}");
     let start = Instant::now();

@@ -1,7 +1,10 @@
 //! Built-in connectors. Each is one module directory plus one line in [`REGISTRY`]; nothing
 //! here knows which sink runs.
 
+pub mod cortex_xdr;
 pub mod onepassword;
+pub mod proofpoint;
 mod registry;
+pub mod rest;
 
-pub use registry::{Connector, DropIn, DropInContext, DropInError, REGISTRY, find};
+pub use registry::{Connector, DropIn, DropInContext, DropInError, REGISTRY, find, settings_for};

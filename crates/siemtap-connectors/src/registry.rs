@@ -56,7 +56,21 @@ pub struct Connector {
 }
 
 /// Every built-in connector.
-pub static REGISTRY: &[Connector] = &[crate::onepassword::CONNECTOR];
+pub static REGISTRY: &[Connector] = &[
+    crate::onepassword::CONNECTOR,
+    crate::proofpoint::CONNECTOR,
+    crate::cortex_xdr::CONNECTOR,
+];
+
+/// The `[source.settings]` keys a config file may give a built-in connector: its drop-in
+/// variables without the prefix, in lower case.
+pub fn settings_for(name: &str) -> &'static [&'static str] {
+    match name {
+        "1password" => crate::onepassword::SETTINGS,
+        "proofpoint" => crate::proofpoint::SETTINGS,
+        _ => &[],
+    }
+}
 
 /// Looks a connector up by name (case-insensitive).
 pub fn find(name: &str) -> Option<&'static Connector> {

@@ -45,8 +45,10 @@ pub trait Stream: Send {
     /// How far behind the high-water mark delivered ids must be remembered to suppress
     /// re-reads (the overlap window plus a margin).
     fn ledger_window(&self) -> Duration;
-    /// Fetches the next page after `state`. The runner commits the returned cursor only after
-    /// the sink accepted the page.
+    /// Fetches the next page after `state` (its cursor, last poll and high-water mark; the
+    /// dedupe ledger belongs to the runner and is not passed). The runner commits the returned
+    /// cursor only after the sink accepted the page, and may call this for page N+1 while page
+    /// N is still being delivered: a stream keeps no state that assumes page N was committed.
     fn next_page<'a>(
         &'a mut self,
         state: &'a StreamState,

@@ -66,6 +66,14 @@ pub enum SimError {
         "cannot draw a random cursor key from the operating system; retry, or pass --deterministic-cursors"
     )]
     Random,
+    /// A flag value is out of range (e.g. a fraction above 1); the message says the fix.
+    #[error("{flag}: {message}")]
+    InvalidFlag {
+        /// The flag, e.g. `--no-creation-time-fraction`.
+        flag: &'static str,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
 }
 
 impl From<SimError> for std::io::Error {

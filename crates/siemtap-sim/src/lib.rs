@@ -3,8 +3,8 @@
 //! Faithful, deterministic, fault-injectable emulations used by tests, `siemtap demo`,
 //! benchmarks and users who want to exercise a SIEM pipeline without a vendor account. They
 //! are written from the vendor spec and share no code with siemtap's clients. This release
-//! has the **1Password Events API** simulator; Proofpoint and Cortex XDR go beside it as
-//! `src/proofpoint/` and `src/cortex_xdr/`, reusing [`common`] (clock, PRNG,
+//! has the **1Password Events API**, **Proofpoint TAP** (`src/proofpoint/`) and Cortex XDR
+//! (`src/cortex_xdr/`) simulators, all reusing [`common`] (clock, PRNG,
 //! fault plan, request log, rate windows, control plane, server).
 //!
 //! ```no_run
@@ -105,15 +105,63 @@
 //! plan on every request: install it with `--faults` or before the first page; installing or
 //! clearing it after paging has begun shifts which records held cursors have covered.
 //!
-//! **Not implemented yet:** gzip, TLS, `stall_after_bytes`, `clock_skew_s`, the vendor-specific
-//! knobs of Proofpoint / XDR, `--oversize-fraction`.
+//! **Not implemented yet:** gzip, TLS, `stall_after_bytes`, `clock_skew_s`, `--oversize-fraction`.
+//!
+//! ## Proofpoint TAP (`siemtap sim proofpoint ...`, see [`ProofpointArgs`]; spec §3, §5.3)
+//!
+//! | Flag | Default | Meaning |
+//! |---|---|---|
+//! | `--listen`, `--seed`, `--rate R`, `--faults`, `--clock-start`, `--frozen-clock` | as above | |
+//! | `--events N` | 100 | records per category (`messagesBlocked`, `messagesDelivered`, `clicksBlocked`, `clicksPermitted`) over [t0 − 24 h + 15 min, t0 − 10 min] |
+//! | `--principal P` / `--secret S` | `sim-principal` / `sim-secret` | Basic-auth credentials |
+//! | `--max-lookback D` | `7d` | older window starts get 400 (`12h`, `7d`, seconds) |
+//! | `--quota-scale F`, `--quota-retry-after`, `--no-rate-limit` | 1, off, off | two buckets of ceil(1,800 × F) requests per rolling 24 h; `Retry-After` on quota 429s; quota off |
+//! | `--empty-as-200`, `--inclusive-end`, `--strict-future` | off | 200 with empty arrays instead of 204; records at the window end too; future end → 400 |
+//! | `--people-users N` | 50 | users per People report |
+//!
+//! Routes: `GET /v2/siem/{all,messages/blocked,messages/delivered,clicks/blocked,clicks/permitted,issues}`
+//! (`format=json` + exactly one of `sinceSeconds`, `sinceTime`, `interval`; records in
+//! `[start, end)`, shuffled; 204 when empty) and `GET /v2/people/{vap,top-clickers}` (`window`,
+//! `size`, `page`); errors are short `text/plain` bodies. Oracle: `{"streams":{"siem":
+//! ["<category>:<GUID|id>"…],"people":["vap:<guid>@<interval>"…]},"served":{…}}` (`people` lists
+//! every row of every report that had a page served); `GET /_sim/quota` shows the buckets.
+//! Proofpoint fault knobs: `quota_exhausted` (per request), `lookback_400` and
+//! `duplicate_across_windows` (standing), plus `late_events` and `token_expiry`. The module
+//! docs of `src/proofpoint/mod.rs` give the details.
+//!
+//! ## Cortex XDR (`siemtap sim cortex_xdr ...`, see [`CortexXdrArgs`]; spec §4, §5.4)
+//!
+//! | Flag | Default | Meaning |
+//! |---|---|---|
+//! | `--listen`, `--seed`, `--events N`, `--rate R` | as above | N alerts and N incidents, server insertion / last modification in [t0 − 24 h + 15 min, t0 − 10 min] |
+//! | `--api-key K` / `--api-key-id N` | `sim-api-key` / 1 | accepted credentials |
+//! | `--security-level advanced\|standard` | `advanced` | hashed key + nonce + timestamp, or the raw key |
+//! | `--strict-nonce`, `--auth-skew S` (300), `--reject-nonce-reuse` | off | advanced-key checks |
+//! | `--clamp-page` | off | pages over 100 are clamped instead of 400 |
+//! | `--no-creation-time-fraction F` (0.1), `--late-fraction F` (0.1) | | alerts without `creation_time`; alerts detected 1–6 h before insertion |
+//! | `--retry-after-form`, `--no-rate-limit`, `--faults`, `--clock-start`, `--frozen-clock` | | as above (limit: 10 requests/s per key id, token bucket) |
+//!
+//! Routes: `POST /public_api/v1/alerts/get_alerts`, `POST /public_api/v1/incidents/get_incidents`,
+//! `POST /public_api/v2/alerts/get_alerts_multi_events`; errors are
+//! `{"reply":{"err_code","err_msg","err_extra"}}`. Oracle: `{"streams":{"alerts":[alert_id…],
+//! "incidents":["<incident_id>@<modification_time ms>"…]},"served":{…}}`, one incident entry per
+//! visible version. XDR fault knobs: `total_count_drift` (per request), `mutate_mid_pagination
+//! {after_page, count}`, `insert_mid_pagination {after_page, count}` (standing, once per window),
+//! plus `late_events` and `token_expiry`. The module docs of `src/cortex_xdr/mod.rs` give the
+//! details.
 
 pub mod common;
+mod cortex_xdr;
 mod error;
 mod onepassword;
+mod proofpoint;
+mod rest_apis;
 
 pub use common::faults::FaultPlan;
 pub use common::retry_after::{FaultRetryForm, RetryAfterForm};
 pub use common::server::SimHandle;
+pub use cortex_xdr::{CortexXdrArgs, SecurityLevel, spawn_cortex_xdr};
 pub use error::SimError;
 pub use onepassword::{OnePasswordArgs, spawn_onepassword};
+pub use proofpoint::{Lookback, ProofpointArgs, spawn_proofpoint};
+pub use rest_apis::{RestArgs, spawn_rest};

@@ -6,9 +6,21 @@
 //! - [`FileSink`]: JSON lines appended to a file, exactly once: the file length after each
 //!   page is committed with the cursor, and [`FileSink::open`] truncates whatever an
 //!   interrupted run wrote after its last commit.
+//! - [`WazuhSocketSink`]: one datagram per event to analysisd's queue socket, with
+//!   reconnects, pacing, Wazuh-safe shaping ([`wazuh_shape`]) and the 65,535-byte size rule
+//!   ([`wazuh_size`]). [`WazuhSafeSink`] applies the shaping and size rule to any other sink.
 
 mod file;
 mod stdout;
+mod wazuh_line;
+pub mod wazuh_shape;
+pub mod wazuh_size;
+mod wazuh_socket;
 
 pub use file::FileSink;
 pub use stdout::StdoutSink;
+pub use wazuh_line::{PreparedLine, WazuhPrep, WazuhSafeSink, WazuhStats};
+pub use wazuh_socket::{
+    AgentAttribution, DEFAULT_QUEUE_SOCKET, Location, MAX_LOCATION_BYTES, SocketStats,
+    WazuhSocketConfig, WazuhSocketSink, escape_location,
+};

@@ -191,33 +191,48 @@ fn parse_meta(path: &Path, value: Value, snapshot: &mut StateSnapshot) -> Result
     Ok(())
 }
 
+/// One top-level value of the file, serialised without building a `Value` tree for ledgers
+/// (they can hold tens of thousands of entries and are written on every commit).
+pub(crate) enum Entry<'a> {
+    /// A value as is.
+    Value(Value),
+    /// A borrowed value.
+    Borrowed(&'a Value),
+    /// A ledger written in full as `{"<id>": <epoch s>}`.
+    Ledger(&'a Ledger),
+}
+
+impl serde::Serialize for Entry<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Value(v) => v.serialize(serializer),
+            Self::Borrowed(v) => v.serialize(serializer),
+            Self::Ledger(ledger) => serializer.collect_map(ledger.iter()),
+        }
+    }
+}
+
 /// The snapshot as the top-level JSON object, keys sorted.
-pub(crate) fn to_json(snapshot: &StateSnapshot, ledgers: LedgerView) -> BTreeMap<String, Value> {
-    let mut top: BTreeMap<String, Value> = snapshot
+pub(crate) fn to_json(snapshot: &StateSnapshot, ledgers: LedgerView) -> BTreeMap<String, Entry<'_>> {
+    let mut top: BTreeMap<String, Entry<'_>> = snapshot
         .extra
         .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(k, v)| (k.clone(), Entry::Borrowed(v)))
         .collect();
     for (key, stream) in &snapshot.streams {
         if let Some(cursor) = &stream.cursor {
-            top.insert(format!("{key}{CURSOR}"), cursor.clone());
+            top.insert(format!("{key}{CURSOR}"), Entry::Borrowed(cursor));
         }
         if let Some(ts) = stream.last_poll {
-            top.insert(format!("{key}{LAST_POLL}"), format_last_poll(ts).into());
+            top.insert(format!("{key}{LAST_POLL}"), Entry::Value(format_last_poll(ts).into()));
         }
         if let Some(ts) = stream.high_water {
-            top.insert(format!("{key}{HIGH_WATER}"), ts.to_string().into());
+            top.insert(format!("{key}{HIGH_WATER}"), Entry::Value(ts.to_string().into()));
         }
         if !stream.ledger.is_empty() {
             let value = match ledgers {
-                LedgerView::Full => Value::Object(
-                    stream
-                        .ledger
-                        .iter()
-                        .map(|(id, t)| (id.to_owned(), t.into()))
-                        .collect(),
-                ),
-                LedgerView::Summary => ledger_summary(&stream.ledger),
+                LedgerView::Full => Entry::Ledger(&stream.ledger),
+                LedgerView::Summary => Entry::Value(ledger_summary(&stream.ledger)),
             };
             top.insert(format!("{key}{LEDGER}"), value);
         }
@@ -235,7 +250,7 @@ pub(crate) fn to_json(snapshot: &StateSnapshot, ledgers: LedgerView) -> BTreeMap
     for (k, v) in extra {
         meta.insert(k.clone(), v.clone());
     }
-    top.insert(META_KEY.to_owned(), Value::Object(meta));
+    top.insert(META_KEY.to_owned(), Entry::Value(Value::Object(meta)));
     top
 }
 

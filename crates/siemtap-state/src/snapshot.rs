@@ -63,27 +63,6 @@ impl StateSnapshot {
             .unwrap_or_else(|e| format!("{{\"error\": \"cannot render state: {e}\"}}"))
     }
 
-    /// A copy with one stream replaced (removed if `stream` is empty) and optionally one output
-    /// length recorded.
-    pub(crate) fn with_stream(
-        &self,
-        key: &str,
-        stream: StreamState,
-        output: Option<(&str, u64)>,
-    ) -> Self {
-        let mut next = self.clone();
-        let stream = stream.normalized();
-        if stream.is_empty() {
-            next.streams.remove(key);
-        } else {
-            next.streams.insert(key.to_owned(), stream);
-        }
-        if let Some((id, len)) = output {
-            next.outputs.insert(id.to_owned(), len);
-        }
-        next
-    }
-
     /// A copy without the given streams (without any stream if `keys` is empty). Output lengths
     /// and unknown keys are kept. Also returns the keys actually removed.
     pub(crate) fn without_streams(&self, keys: &[String]) -> (Self, Vec<String>) {

@@ -105,8 +105,48 @@ impl StateStore {
                 reason: "stream keys must not be empty",
             });
         }
-        let next = self.snapshot.with_stream(key, stream, output);
-        self.persist(next)
+        // Change in place and undo on failure: no copy of the other streams' ledgers.
+        let stream = stream.normalized();
+        let previous_stream = if stream.is_empty() {
+            self.snapshot.streams.remove(key)
+        } else {
+            self.snapshot.streams.insert(key.to_owned(), stream)
+        };
+        let previous_output = output.map(|(id, len)| (id, self.snapshot.outputs.insert(id.to_owned(), len)));
+        let written = self.write();
+        if written.is_err() {
+            match previous_stream {
+                Some(old) => {
+                    self.snapshot.streams.insert(key.to_owned(), old);
+                }
+                None => {
+                    self.snapshot.streams.remove(key);
+                }
+            }
+            if let Some((id, old)) = previous_output {
+                match old {
+                    Some(len) => {
+                        self.snapshot.outputs.insert(id.to_owned(), len);
+                    }
+                    None => {
+                        self.snapshot.outputs.remove(id);
+                    }
+                }
+            }
+        }
+        written
+    }
+
+    /// Writes the current snapshot atomically (nothing for an ephemeral store).
+    fn write(&self) -> Result<(), StateError> {
+        if let Some(backing) = &self.backing {
+            let bytes = format::to_bytes(&self.snapshot).map_err(|e| StateError::Write {
+                path: backing.path.clone(),
+                source: io::Error::other(e),
+            })?;
+            fsio::write_atomic(&backing.path, &bytes)?;
+        }
+        Ok(())
     }
 
     /// Record an output file's committed length without touching any stream (for events

@@ -26,6 +26,8 @@ pub enum Command {
     Sim(SimArgs),
     /// Inspect or change a state file.
     State(StateArgs),
+    /// Wazuh artefacts: rules, rule tests, checker, evaluator, ossec.conf stanza, install.
+    Wazuh(crate::wazuh_cmd::WazuhArgs),
 }
 
 /// `siemtap run`.
@@ -83,6 +85,16 @@ pub enum SimVendor {
     /// 1Password Events API.
     #[command(name = "1password")]
     OnePassword(siemtap_sim::OnePasswordArgs),
+    /// Cortex XDR public API (alerts, incidents).
+    #[command(name = "cortex_xdr")]
+    CortexXdr(siemtap_sim::CortexXdrArgs),
+    /// Proofpoint TAP (SIEM and People APIs).
+    #[command(name = "proofpoint")]
+    Proofpoint(siemtap_sim::ProofpointArgs),
+    /// Example REST APIs for declarative connectors (Okta-style logs, OAuth2 + Graph-style
+    /// alerts, a page-number API).
+    #[command(name = "rest")]
+    Rest(siemtap_sim::RestArgs),
 }
 
 /// `siemtap state`.

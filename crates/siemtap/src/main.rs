@@ -9,6 +9,7 @@ mod logging;
 mod run;
 mod sim_cmd;
 mod state_cmd;
+mod wazuh_cmd;
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
             Command::Demo(args) => demo::run(args).await,
             Command::Sim(args) => sim_cmd::run(args).await,
             Command::State(args) => state_cmd::run(args),
+            Command::Wazuh(args) => wazuh_cmd::run(args),
         }
     });
     ExitCode::from(code as u8)

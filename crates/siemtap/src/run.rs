@@ -52,12 +52,22 @@ impl Output {
 
     /// Opens the sink; `store` supplies the committed length for file recovery.
     fn open(&self, store: Option<&StateStore>) -> Result<Box<dyn Sink>, siemtap_core::SinkError> {
+        let committed = match self {
+            Self::File(path) => store.and_then(|s| s.output_length(&FileSink::output_id_for(path))),
+            _ => None,
+        };
+        self.open_with(committed)
+    }
+
+    /// Opens the sink; a file output is first cut back to `committed` (the largest length any
+    /// state file committed for it).
+    pub fn open_with(
+        &self,
+        committed: Option<u64>,
+    ) -> Result<Box<dyn Sink>, siemtap_core::SinkError> {
         Ok(match self {
             Self::Stdout => Box::new(StdoutSink::new()),
-            Self::File(path) => {
-                let committed = store.and_then(|s| s.output_length(&FileSink::output_id_for(path)));
-                Box::new(FileSink::open(path, committed)?)
-            }
+            Self::File(path) => Box::new(FileSink::open(path, committed)?),
         })
     }
 }
@@ -101,7 +111,7 @@ impl RunResult {
 }
 
 /// Time kept back from `--max-runtime` for the summary and exit.
-fn budget_deadline(max_runtime: Option<Duration>) -> Option<tokio::time::Instant> {
+pub(crate) fn budget_deadline(max_runtime: Option<Duration>) -> Option<tokio::time::Instant> {
     let budget = max_runtime?;
     let reserve = (budget / 10).clamp(Duration::from_millis(500), Duration::from_secs(10));
     Some(tokio::time::Instant::now() + budget.saturating_sub(reserve))
@@ -113,7 +123,7 @@ pub const REQUEST_TIMEOUT_ENV: &str = "SIEMTAP_REQUEST_TIMEOUT";
 pub const CA_FILE_ENV: &str = "SIEMTAP_CA_FILE";
 
 /// The HTTP client settings, with the siemtap-wide environment overrides.
-fn http_config(env: &HashMap<String, String>) -> Result<HttpConfig, String> {
+pub(crate) fn http_config(env: &HashMap<String, String>) -> Result<HttpConfig, String> {
     let mut config = HttpConfig::default();
     if let Some(v) = env
         .get(REQUEST_TIMEOUT_ENV)
@@ -146,7 +156,11 @@ pub fn report_fatal(message: &str) {
 }
 
 /// Emits one error event where no state can record it (configuration and state failures).
-async fn emit_stateless(output: &Output, shaper: &dyn Shaper, failure: &Failure) -> Exit {
+pub(crate) async fn emit_stateless(
+    output: &Output,
+    shaper: &dyn Shaper,
+    failure: &Failure,
+) -> Exit {
     report_fatal(&siemtap_core::runner::describe(failure));
     let mut sink = match output.open(None) {
         Ok(s) => s,

@@ -11,6 +11,9 @@ pub async fn run(args: SimArgs) -> Exit {
     let _ = crate::logging::init(&crate::logging::LogTarget::choose(None), 0);
     let handle = match args.vendor {
         SimVendor::OnePassword(a) => siemtap_sim::spawn_onepassword(a).await,
+        SimVendor::CortexXdr(a) => siemtap_sim::spawn_cortex_xdr(a).await,
+        SimVendor::Proofpoint(a) => siemtap_sim::spawn_proofpoint(a).await,
+        SimVendor::Rest(a) => siemtap_sim::spawn_rest(a).await,
     };
     let handle = match handle {
         Ok(h) => h,

@@ -34,6 +34,16 @@ pub const CONNECTOR: Connector = Connector {
     drop_in,
 };
 
+/// Drop-in variables a config file may set as `[source.settings]` (lower case, no `OP_`).
+pub const SETTINGS: &[&str] = &[
+    "base_url",
+    "page_limit",
+    "lookback_hours",
+    "tokens_file",
+    "requests_per_second",
+    "overlap_minutes",
+];
+
 /// The token's names: systemd credential and env var / secrets-file key.
 pub const TOKEN_KEY: CredentialKey = CredentialKey {
     cred_name: "op_bearer_token",

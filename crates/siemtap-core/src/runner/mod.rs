@@ -131,10 +131,9 @@ impl<'s> Runner<'s> {
         };
         if let Some(opened) = opened {
             let total = opened.streams.len();
-            for (i, mut stream) in opened.streams.into_iter().enumerate() {
+            for (i, stream) in opened.streams.into_iter().enumerate() {
                 let share = fair_share(deadline, total - i);
-                let ran =
-                    stream_run::run_stream(self, store, source, stream.as_mut(), share).await?;
+                let ran = stream_run::run_stream(self, store, source, stream, share).await?;
                 report.failures += ran.failures;
                 if let Some(slot) = report
                     .streams

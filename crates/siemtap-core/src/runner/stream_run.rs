@@ -1,11 +1,13 @@
-//! One stream's part of a run: fetch, dedupe, shape, deliver, commit — page by page.
+//! One stream's part of a run: fetch, dedupe, shape, deliver, commit — page by page, with the
+//! next page fetched while the current one is delivered and committed.
 
 use jiff::Timestamp;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::{RunError, Runner, describe, expired, state_write_failure};
 use crate::shape::StreamOutcome;
-use crate::{FetchContext, Page, Source, StateStore, Stream, StreamState};
+use crate::{ErrorCode, Failure, FetchContext, Page, Source, StateStore, Stream, StreamState};
 
 /// How one stream's run ended.
 pub(super) struct StreamRun {
@@ -15,21 +17,63 @@ pub(super) struct StreamRun {
     pub state_unwritable: bool,
 }
 
+/// A fetch running in its own task; it owns the stream until it returns it.
+type Fetch = JoinHandle<(Box<dyn Stream>, Result<Page, Failure>)>;
+
+/// What the stream needs to fetch its next page: its position, not the runner's ledger.
+fn position_of(state: &StreamState) -> StreamState {
+    StreamState {
+        cursor: state.cursor.clone(),
+        last_poll: state.last_poll,
+        high_water: state.high_water,
+        ledger: Default::default(),
+    }
+}
+
+fn spawn_fetch(mut stream: Box<dyn Stream>, position: StreamState, ctx: FetchContext) -> Fetch {
+    tokio::spawn(async move {
+        let result = stream.next_page(&position, ctx).await;
+        (stream, result)
+    })
+}
+
 enum Fetched {
-    Page(Page),
-    Failed(crate::Failure),
+    Page(Box<dyn Stream>, Page),
+    Failed(Failure),
     Stopped,
+}
+
+async fn wait(fetch: Fetch, runner: &Runner<'_>) -> Fetched {
+    let stop = runner.options.stop.clone();
+    let hard = runner.options.deadline;
+    let abort = fetch.abort_handle();
+    let outcome = tokio::select! {
+        r = fetch => match r {
+            Ok((stream, Ok(page))) => Fetched::Page(stream, page),
+            Ok((_, Err(f))) => Fetched::Failed(f),
+            Err(e) => Fetched::Failed(
+                Failure::new(ErrorCode::ApiUnexpectedError, "orchestrator", format!("the stream's fetch task failed: {e}")),
+            ),
+        },
+        () = stop.fired() => Fetched::Stopped,
+        () = sleep_until_opt(hard) => Fetched::Stopped,
+    };
+    if matches!(outcome, Fetched::Stopped) {
+        abort.abort();
+    }
+    outcome
 }
 
 pub(super) async fn run_stream(
     runner: &mut Runner<'_>,
     store: &mut StateStore,
     source: &mut dyn Source,
-    stream: &mut dyn Stream,
+    stream: Box<dyn Stream>,
     deadline: Option<Instant>,
 ) -> Result<StreamRun, RunError> {
     let name = stream.name();
     let key = format!("{}{}", source.state_prefix(), name);
+    let ledger_window = stream.ledger_window();
     let mut run = StreamRun {
         outcome: StreamOutcome {
             name,
@@ -42,33 +86,32 @@ pub(super) async fn run_stream(
         failures: 0,
         state_unwritable: false,
     };
-    let mut state = store.stream(&key);
-    let ledger_window = stream.ledger_window();
+    // The share decides whether a page may start; a started request may use the run's whole
+    // remaining budget.
+    let ctx = FetchContext {
+        deadline: runner.options.deadline,
+    };
+    let may_start = |runner: &Runner<'_>| !(runner.options.stop.is_fired() || expired(deadline));
+    let mut idle = Some(stream);
+    let mut in_flight: Option<Fetch> = None;
     loop {
-        if runner.options.stop.is_fired() || expired(deadline) {
-            run.outcome.budget_stopped = true;
-            tracing::info!(stream = %key, "run budget reached; the stream resumes from its checkpoint next run");
-            break;
-        }
-        // The share decides whether a page may start; a started request may use the run's
-        // whole remaining budget.
-        let ctx = FetchContext {
-            deadline: runner.options.deadline,
-        };
-        let fetched = {
-            let stop = runner.options.stop.clone();
-            let hard = runner.options.deadline;
-            tokio::select! {
-                r = stream.next_page(&state, ctx) => match r {
-                    Ok(page) => Fetched::Page(page),
-                    Err(f) => Fetched::Failed(f),
-                },
-                () = stop.fired() => Fetched::Stopped,
-                () = sleep_until_opt(hard) => Fetched::Stopped,
+        let fetch = match in_flight.take() {
+            Some(f) => f,
+            None if may_start(runner) => {
+                let Some(stream) = idle.take() else { break };
+                spawn_fetch(stream, position_of(&store.stream(&key)), ctx)
+            }
+            None => {
+                run.outcome.budget_stopped = true;
+                tracing::info!(stream = %key, "run budget reached; the stream resumes from its checkpoint next run");
+                break;
             }
         };
-        let page = match fetched {
-            Fetched::Page(page) => page,
+        let page = match wait(fetch, runner).await {
+            Fetched::Page(stream, page) => {
+                idle = Some(stream);
+                page
+            }
             Fetched::Stopped => {
                 run.outcome.budget_stopped = true;
                 tracing::info!(stream = %key, "stopped during a fetch; nothing of it was committed");
@@ -84,68 +127,79 @@ pub(super) async fn run_stream(
                 tracing::warn!(stream = %key, source = source.label(), "{}", describe(&failure));
                 run.outcome.success = false;
                 run.failures += 1;
-                runner
-                    .emit_failure(store, source.shaper(), &failure)
-                    .await?;
+                runner.emit_failure(store, source.shaper(), &failure).await?;
                 break;
             }
         };
         let more = page.more;
-        let next = apply_page(runner, source, &state, page, ledger_window, &mut run);
+        let mut next = store.stream(&key);
+        apply_page(runner, source, &mut next, page, ledger_window, &mut run);
+        // Fetch the next page while this one is delivered and committed. Nothing is committed
+        // out of order: if delivery or the commit fails, the prefetched page is dropped.
+        if more && may_start(runner) {
+            if let Some(stream) = idle.take() {
+                in_flight = Some(spawn_fetch(stream, position_of(&next), ctx));
+            }
+        }
         let delivery = if runner.batch.is_empty() {
             None
         } else {
-            Some(runner.sink.send(&runner.batch).await?)
+            match runner.sink.send(&runner.batch).await {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    if let Some(f) = in_flight.take() {
+                        f.abort();
+                    }
+                    return Err(e.into());
+                }
+            }
         };
         let output = delivery
             .and_then(|d| d.committed_length)
             .zip(runner.sink.output_id().map(str::to_owned));
-        match store.commit(
-            &key,
-            next.clone(),
-            output.as_ref().map(|(len, id)| (id.as_str(), *len)),
-        ) {
-            Ok(()) => state = next,
-            Err(e) => {
-                let failure = state_write_failure(name, &e);
-                tracing::error!(stream = %key, "{}", describe(&failure));
-                run.outcome.success = false;
-                run.failures += 1;
-                run.state_unwritable = true;
-                runner.batch.clear();
-                runner
-                    .batch
-                    .push_with(|out| source.shaper().error_event(&failure, Timestamp::now(), out));
-                runner.sink.send(&runner.batch).await?;
-                break;
+        if let Err(e) = store.commit(&key, next, output.as_ref().map(|(len, id)| (id.as_str(), *len))) {
+            if let Some(f) = in_flight.take() {
+                f.abort();
             }
+            let failure = state_write_failure(name, &e);
+            tracing::error!(stream = %key, "{}", describe(&failure));
+            run.outcome.success = false;
+            run.failures += 1;
+            run.state_unwritable = true;
+            runner.batch.clear();
+            runner
+                .batch
+                .push_with(|out| source.shaper().error_event(&failure, Timestamp::now(), out));
+            runner.sink.send(&runner.batch).await?;
+            break;
         }
         if !more {
             break;
         }
     }
+    if let Some(f) = in_flight {
+        f.abort();
+    }
     Ok(run)
 }
 
-/// Dedupes and shapes a page into the runner's batch; returns the stream state to commit.
+/// Dedupes and shapes a page into the runner's batch, advancing `next` (the stream state to
+/// commit once the batch is delivered).
 fn apply_page(
     runner: &mut Runner<'_>,
     source: &dyn Source,
-    state: &StreamState,
+    next: &mut StreamState,
     page: Page,
     ledger_window: std::time::Duration,
     run: &mut StreamRun,
-) -> StreamState {
+) {
     let shaper = source.shaper();
     let now = Timestamp::now();
-    let mut next = state.clone();
     runner.batch.clear();
     for notice in &page.notices {
         tracing::warn!(source = source.label(), "{}", describe(notice));
         run.failures += 1;
-        runner
-            .batch
-            .push_with(|out| shaper.error_event(notice, now, out));
+        runner.batch.push_with(|out| shaper.error_event(notice, now, out));
     }
     for event in page.events {
         if let Some(id) = &event.id {
@@ -162,9 +216,7 @@ fn apply_page(
             next.high_water = Some(time);
         }
         run.outcome.delivered += 1;
-        runner
-            .batch
-            .push_with(|out| shaper.vendor_event(event, out));
+        runner.batch.push_with(|out| shaper.vendor_event(event, out));
     }
     if page.cursor.is_some() {
         next.cursor = page.cursor;
@@ -172,12 +224,9 @@ fn apply_page(
     next.last_poll = Some(now);
     if let Some(hw) = next.high_water {
         let window = i64::try_from(ledger_window.as_secs()).unwrap_or(i64::MAX);
-        next.ledger.prune(
-            hw.as_second().saturating_sub(window),
-            runner.options.ledger_max_entries,
-        );
+        next.ledger
+            .prune(hw.as_second().saturating_sub(window), runner.options.ledger_max_entries);
     }
-    next
 }
 
 async fn sleep_until_opt(deadline: Option<Instant>) {

@@ -125,7 +125,10 @@ pub(crate) const ROUTES: &[(&str, Route)] = &[
     ),
     ("/v2/siem/issues", Route::Siem(ISSUES)),
     ("/v2/people/vap", Route::People(Report::Vap)),
-    ("/v2/people/top-clickers", Route::People(Report::TopClickers)),
+    (
+        "/v2/people/top-clickers",
+        Route::People(Report::TopClickers),
+    ),
 ];
 
 /// The route served at `path`.

@@ -2,8 +2,8 @@
 //! materialising records.
 //!
 //! Record `i` of a category:
-//! - `i < N` (`--events N`): base time `t0 − 24 h + 15 min + i·(24 h − 25 min)/N`, truncated to
-//!   the millisecond (the vendor writes `messageTime` / `clickTime` with milliseconds);
+//! - `i < N` (`--events N`): base time `t0 − 24 h + 15 min + (i + q/4)·(24 h − 25 min)/N`,
+//!   where q ∈ 0..4 staggers the four categories, truncated to the millisecond (the vendor writes `messageTime` / `clickTime` with milliseconds);
 //! - `i ≥ N` (`--rate R`): live record `k = i − N` at `t0 + (k+1)/R`; it exists once the clock
 //!   reaches that time.
 //!
@@ -14,8 +14,9 @@
 //! moves a time back by less than 60 s, so a window's candidates are the records whose base
 //! time lies in `[start, end + 60 s)`, found by binary search on the monotone base time.
 //!
-//! Visibility: a record is visible at `max(base, event + delay)` where `delay` is the
-//! `late_events` delay for records picked as late (probability `fraction`) and 0 otherwise.
+//! Visibility: an initial record is visible at its event time, a live one once it exists (its
+//! base time); a record picked as late by `late_events` (probability `fraction`) becomes
+//! visible `delay_s` after its event time instead (never before it exists).
 
 use super::category::Category;
 use crate::common::prng::{hash_key, unit_of};
@@ -75,7 +76,9 @@ impl Timeline {
     fn base_ns(&self, i: u64) -> i64 {
         let t = if i < self.n {
             let span = i128::from(DAY_NS - LOOKBACK_MARGIN_NS - SETTLE_NS);
-            let offset = i128::from(i) * span / i128::from(self.n);
+            // Categories are staggered by a quarter of the spacing.
+            let phase = i128::from(self.key[1] % 4);
+            let offset = (4 * i128::from(i) + phase) * span / (4 * i128::from(self.n));
             self.t0_ns - DAY_NS + LOOKBACK_MARGIN_NS + i64::try_from(offset).unwrap_or(0)
         } else {
             let k = (i - self.n) as f64;
@@ -105,14 +108,19 @@ impl Timeline {
             .is_some_and(|(f, _)| unit_of(&[hash_key(&self.key), SALT_LATE, i]) < f)
     }
 
-    /// When record `i` becomes visible.
+    /// When record `i` becomes visible: at its event time (a live record: once it exists),
+    /// or `delay` after its event time when it is late.
     pub(crate) fn visible_ns(&self, i: u64) -> i64 {
-        let base = self.base_ns(i);
+        let on_time = if i < self.n {
+            self.event_ns(i)
+        } else {
+            self.base_ns(i)
+        };
         match self.late {
             Some((_, delay)) if self.is_late(i) => {
-                base.max(self.event_ns(i).saturating_add(delay))
+                on_time.max(self.event_ns(i).saturating_add(delay))
             }
-            _ => base,
+            _ => on_time,
         }
     }
 
@@ -141,14 +149,22 @@ impl Timeline {
 
     /// Indices (ascending) of records visible at `now_ns` whose event time lies in
     /// `[start, end)`, or `[start, end]` when `inclusive_end`.
-    pub(crate) fn select(&self, start: i64, end: i64, inclusive_end: bool, now_ns: i64) -> Vec<u64> {
+    pub(crate) fn select(
+        &self,
+        start: i64,
+        end: i64,
+        inclusive_end: bool,
+        now_ns: i64,
+    ) -> Vec<u64> {
         let count = self.count(now_ns);
         let from = self.lower_bound(start, count);
         let to = self.lower_bound(end.saturating_add(MINUTE_NS + 1), count);
         (from..to)
             .filter(|&i| {
                 let t = self.event_ns(i);
-                t >= start && (t < end || (inclusive_end && t == end)) && self.visible_ns(i) <= now_ns
+                t >= start
+                    && (t < end || (inclusive_end && t == end))
+                    && self.visible_ns(i) <= now_ns
             })
             .collect()
     }
@@ -192,7 +208,14 @@ mod tests {
 
     #[test]
     fn late_records_become_visible_after_the_delay() {
-        let t = Timeline::new(1, Category::MessagesBlocked, 500, T0, None, Some((0.3, 3600)));
+        let t = Timeline::new(
+            1,
+            Category::MessagesBlocked,
+            500,
+            T0,
+            None,
+            Some((0.3, 3600)),
+        );
         let now = t.visible(None, None, T0).len();
         assert!(now < 500 && now > 200, "{now}");
         assert_eq!(t.visible(None, None, T0 + 3600 * NS).len(), 500);

@@ -192,3 +192,24 @@ fn state_show_and_rewind() {
     assert_eq!(by.get("signin").map(Vec::len), Some(30), "{by:?}");
     assert!(!by.contains_key("audit"));
 }
+
+#[test]
+fn all_flag_ignores_and_keeps_the_state() {
+    let sim = Sim::start(&["--seed", "12", "--events", "20"]);
+    let work = Workdir::new();
+    assert_eq!(RunCmd::new(&sim, &work).output().status.code(), Some(0));
+    let before = work.read("state.json");
+    let out = RunCmd::new(&sim, &work).arg("--all").output();
+    assert_eq!(out.status.code(), Some(0));
+    let events = lines(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        ids_by_stream(&events).values().map(Vec::len).sum::<usize>(),
+        60,
+        "--all re-reads the lookback window"
+    );
+    assert_eq!(
+        work.read("state.json"),
+        before,
+        "--all does not update the state"
+    );
+}

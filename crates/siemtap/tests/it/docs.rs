@@ -23,7 +23,11 @@ fn code_blocks(markdown: &str) -> Vec<(String, String)> {
 }
 
 fn configuration_md() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/configuration.md")).unwrap()
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/configuration.md"
+    ))
+    .unwrap()
 }
 
 #[test]
@@ -42,12 +46,24 @@ fn secrets_file_example_parses_as_documented() {
 #[test]
 fn tokens_file_example_runs_both_tenants() {
     let doc = configuration_md();
-    let (_, example) = code_blocks(&doc).into_iter().find(|(info, _)| info == "json").expect("tokens example");
+    let (_, example) = code_blocks(&doc)
+        .into_iter()
+        .find(|(info, _)| info == "json")
+        .expect("tokens example");
     let parsed: serde_json::Value = serde_json::from_str(&example).expect("the example is JSON");
     let tenants = parsed["tenants"].as_array().unwrap();
     let args: Vec<String> = tenants
         .iter()
-        .flat_map(|t| ["--token".to_string(), format!("{}={}", t["name"].as_str().unwrap(), t["bearer_token"].as_str().unwrap())])
+        .flat_map(|t| {
+            [
+                "--token".to_string(),
+                format!(
+                    "{}={}",
+                    t["name"].as_str().unwrap(),
+                    t["bearer_token"].as_str().unwrap()
+                ),
+            ]
+        })
         .collect();
     let mut sim_args: Vec<&str> = vec!["--events", "5"];
     sim_args.extend(args.iter().map(String::as_str));
@@ -56,12 +72,17 @@ fn tokens_file_example_runs_both_tenants() {
     let tokens = work.path("tokens.json");
     std::fs::write(&tokens, &example).unwrap();
     std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o640)).unwrap();
-    let out = RunCmd::new(&sim, &work).env("OP_TOKENS_FILE", &tokens).output();
+    let out = RunCmd::new(&sim, &work)
+        .env("OP_TOKENS_FILE", &tokens)
+        .output();
     assert_eq!(out.status.code(), Some(0));
     let events = lines(&String::from_utf8_lossy(&out.stdout));
     assert!(errors(&events).is_empty(), "{:?}", errors(&events));
     for t in ["client-a", "client-b"] {
-        let n = events.iter().filter(|e| e["op"]["tenant"] == t && stream_of(e).is_some()).count();
+        let n = events
+            .iter()
+            .filter(|e| e["op"]["tenant"] == t && stream_of(e).is_some())
+            .count();
         assert_eq!(n, 15, "tenant {t}");
     }
 }

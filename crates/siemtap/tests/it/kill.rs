@@ -127,4 +127,9 @@ fn sigkill_with_stdout_repeats_at_most_one_page_per_kill() {
         repeats <= KILLS * PAGE,
         "{repeats} repeated events for {KILLS} kills of {PAGE}-event pages"
     );
+    eprintln!(
+        "kill campaign (stdout): {KILLS} kills, {interrupted} mid-run, {} ids, 0 gaps, {repeats} repeated events (bound {})",
+        oracle.values().map(Vec::len).sum::<usize>(),
+        KILLS * PAGE
+    );
 }

@@ -9,20 +9,28 @@
 //! | `kill`        | SIGKILL at random points: no gaps; file sink no duplicates              |
 //! | `lock`        | a concurrent run exits 3 naming the holder's pid; state intact          |
 //! | `canary`      | a canary secret in every tier appears in no output channel              |
+//! | `cortex_xdr`  | XDR: drain = oracle, late alerts, mid-paging incident updates, kills,   |
+//! |               | 429/401/invalid body → one event and no cursor advance, key canaries    |
 //! | `tenants`     | multi-tenant isolation, per-tenant state and events                      |
 //! | `config`      | configuration and state errors: error event, exit code, message        |
 //! | `docs`        | the examples in docs/configuration.md work as documented                |
 //! | `demo`        | `siemtap demo` works                                                    |
+//! | `wazuh`       | generated rules pass check and their INI tests; simulator events of all |
+//! |               | three connectors end on their rules; checker errors; install --prefix    |
+//! | `proofpoint`  | Proofpoint: drain = oracle, late events, 7-day catch-up under kills, faults, gaps, canaries |
 
 mod harness;
 
 mod budget;
 mod canary;
 mod config;
+mod cortex_xdr;
 mod demo;
 mod docs;
 mod drain;
 mod faults;
 mod kill;
 mod lock;
+mod proofpoint;
 mod tenants;
+mod wazuh;

@@ -2,7 +2,7 @@
 //!
 //! Counting rule (the meaning of `nth` and `every`): each rule has its own counter of the
 //! requests that satisfy its *filter* keys (`path`, `path_prefix`, `method`, `tenant`,
-//! `stream`, `cursor`, `after_clock`, and for `cursor_reject` rules "carries a cursor that
+//! `stream`, `cursor`, `after_clock`, XDR `search_from`, and for `cursor_reject` rules "carries a cursor that
 //! qualifies"). Every such request advances the counter, even when an earlier rule wins, so one
 //! rule's ordinals never depend on other rules. With `"path"` set this is exactly "the N-th
 //! request to that path"; without filter keys it is the N-th vendor request overall.
@@ -34,7 +34,8 @@ pub(crate) struct FaultEngine {
     seed: u64,
 }
 
-fn filter_matches(m: &Match, facts: &RequestFacts<'_>) -> bool {
+/// `search_from` is the XDR request's offset (`None` elsewhere: the key is then ignored).
+fn filter_matches(m: &Match, facts: &RequestFacts<'_>, search_from: Option<u64>) -> bool {
     let opt_eq = |want: &Option<String>, got: Option<&str>| match want {
         None => true,
         Some(w) => got == Some(w.as_str()),
@@ -50,6 +51,8 @@ fn filter_matches(m: &Match, facts: &RequestFacts<'_>) -> bool {
         && opt_eq(&m.stream, facts.stream)
         && opt_eq(&m.cursor, facts.cursor)
         && m.after_clock.is_none_or(|t| facts.now_ns >= ts_to_ns(t))
+        && m.search_from
+            .is_none_or(|want| search_from.is_none_or(|got| got == want))
 }
 
 fn cursor_reject_applies(a: &Action, facts: &RequestFacts<'_>) -> bool {
@@ -101,7 +104,7 @@ impl FaultEngine {
     pub(crate) fn token_expired(&self, facts: &RequestFacts<'_>) -> bool {
         self.plan.faults.iter().any(|r| {
             r.action.token_expiry.is_some_and(|te| {
-                facts.now_ns >= ts_to_ns(te.at) && filter_matches(&r.matcher, facts)
+                facts.now_ns >= ts_to_ns(te.at) && filter_matches(&r.matcher, facts, None)
             })
         })
     }
@@ -113,7 +116,7 @@ impl FaultEngine {
         self.plan
             .faults
             .iter()
-            .filter(|r| r.action.is_standing() && filter_matches(&r.matcher, facts))
+            .filter(|r| r.action.is_standing() && filter_matches(&r.matcher, facts, None))
             .map(|r| r.action.clone())
             .collect()
     }
@@ -121,10 +124,20 @@ impl FaultEngine {
     /// Advances counters and returns the first per-request rule that fires, as
     /// `(rule index, action)`.
     pub(crate) fn select(&mut self, facts: &RequestFacts<'_>) -> Option<(usize, Action)> {
+        self.select_at(facts, None)
+    }
+
+    /// [`FaultEngine::select`] for a request with an XDR `search_from` offset, which the
+    /// `search_from` match key then filters on.
+    pub(crate) fn select_at(
+        &mut self,
+        facts: &RequestFacts<'_>,
+        search_from: Option<u64>,
+    ) -> Option<(usize, Action)> {
         let mut chosen = None;
         for (i, FaultRule { matcher, action }) in self.plan.faults.iter().enumerate() {
             if action.is_standing()
-                || !filter_matches(matcher, facts)
+                || !filter_matches(matcher, facts, search_from)
                 || !cursor_reject_applies(action, facts)
             {
                 continue;

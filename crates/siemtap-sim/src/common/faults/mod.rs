@@ -5,5 +5,6 @@ mod plan;
 
 pub(crate) use engine::{FaultEngine, RequestFacts};
 pub use plan::{
-    Action, CursorReject, FaultPlan, FaultRule, LateEvents, Match, RetryAfterSpec, TokenExpiry,
+    Action, CursorReject, FaultPlan, FaultRule, LateEvents, Match, MidPagination, RetryAfterSpec,
+    TokenExpiry,
 };

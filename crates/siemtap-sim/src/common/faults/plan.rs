@@ -59,7 +59,7 @@ pub struct Match {
     pub cursor: Option<String>,
     /// Only once the virtual clock is at or after this time.
     pub after_clock: Option<Timestamp>,
-    /// XDR only (accepted and ignored by the 1Password simulator).
+    /// XDR: the body's `search_from` offset (a filter key; ignored by the other simulators).
     pub search_from: Option<u64>,
 }
 
@@ -162,6 +162,31 @@ pub struct Action {
     /// the boundary minute is served by both adjacent windows.
     #[serde(default)]
     pub duplicate_across_windows: bool,
+    /// XDR incidents (standing): once page `after_page` of a window has been served, set
+    /// `modification_time` = now on `count` incidents already served in that window.
+    pub mutate_mid_pagination: Option<MidPagination>,
+    /// XDR alerts (standing): once page `after_page` of a window has been served, insert
+    /// `count` alerts with an old `creation_time` (inserted now).
+    pub insert_mid_pagination: Option<MidPagination>,
+    /// XDR: add this non-zero delta to the page's `total_count`.
+    pub total_count_drift: Option<i64>,
+}
+
+/// `mutate_mid_pagination` / `insert_mid_pagination` (XDR): fire once per window, after the
+/// window's `after_page`-th page, on `count` records.
+#[derive(Deserialize, Serialize, Debug, Clone, Copy, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MidPagination {
+    /// 1-based page of the window after which the change happens (default 1).
+    #[serde(default = "one")]
+    pub after_page: u32,
+    /// Records changed (default 1).
+    #[serde(default = "one")]
+    pub count: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl Action {
@@ -171,6 +196,8 @@ impl Action {
             || self.token_expiry.is_some()
             || self.lookback_400
             || self.duplicate_across_windows
+            || self.mutate_mid_pagination.is_some()
+            || self.insert_mid_pagination.is_some()
     }
 
     /// Number of standing knobs set.
@@ -179,6 +206,8 @@ impl Action {
             + usize::from(self.token_expiry.is_some())
             + usize::from(self.lookback_400)
             + usize::from(self.duplicate_across_windows)
+            + usize::from(self.mutate_mid_pagination.is_some())
+            + usize::from(self.insert_mid_pagination.is_some())
     }
 
     fn is_empty(&self) -> bool {
@@ -210,10 +239,13 @@ impl FaultPlan {
                 rest.token_expiry = None;
                 rest.lookback_400 = false;
                 rest.duplicate_across_windows = false;
+                rest.mutate_mid_pagination = None;
+                rest.insert_mid_pagination = None;
                 if !rest.is_empty() || a.standing_knobs() > 1 {
                     return err(
-                        "late_events, token_expiry, lookback_400 and duplicate_across_windows \
-                         must be the only knob of their rule",
+                        "late_events, token_expiry, lookback_400, duplicate_across_windows, \
+                         mutate_mid_pagination and insert_mid_pagination must be the only knob \
+                         of their rule",
                     );
                 }
             }
@@ -236,6 +268,16 @@ impl FaultPlan {
                 .is_some_and(|l| !(0.0..=1.0).contains(&l.fraction))
             {
                 return err("action.late_events.fraction must be within 0..=1");
+            }
+            if [a.mutate_mid_pagination, a.insert_mid_pagination]
+                .iter()
+                .flatten()
+                .any(|mp| mp.after_page == 0 || mp.count == 0)
+            {
+                return err("after_page and count of *_mid_pagination must be at least 1");
+            }
+            if a.total_count_drift == Some(0) {
+                return err("action.total_count_drift must not be 0");
             }
             if a.retry_after.is_some() && a.status.is_none() {
                 return err("action.retry_after needs action.status");

@@ -1,0 +1,230 @@
+//! Rendering a stream's request from its templates: variables, secrets, the time window, the
+//! stored cursor and the page continuation.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use siemtap_secrets::Secret;
+
+use super::body::BodyTemplate;
+use super::spec::{Method, StreamSpec};
+use super::template::{Placeholder, Template, TimeFormat};
+
+/// Shown instead of a secret in `siemtap plan`.
+pub const REDACTED: &str = "REDACTED";
+
+/// Secret values, or none (plan: every secret renders as [`REDACTED`]).
+#[derive(Clone, Copy)]
+pub(crate) enum Secrets<'a> {
+    /// Real values (runtime).
+    Real(&'a HashMap<String, Secret>),
+    /// Redacted (dry run).
+    Redacted,
+}
+
+/// A page continuation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Continuation {
+    /// A body token, sent as `{page.token}`.
+    Token(String),
+    /// The next page's absolute URL.
+    Url(String),
+    /// `{page.offset}`.
+    Offset(u64),
+    /// `{page.number}`.
+    Number(u64),
+}
+
+impl Continuation {
+    /// As stored inside a windowed cursor.
+    pub(crate) fn to_json(&self) -> Value {
+        match self {
+            Self::Token(t) => serde_json::json!({ "token": t }),
+            Self::Url(u) => serde_json::json!({ "url": u }),
+            Self::Offset(o) => serde_json::json!({ "offset": o }),
+            Self::Number(n) => serde_json::json!({ "page": n }),
+        }
+    }
+
+    /// Reads the stored form back.
+    pub(crate) fn from_json(v: &Value) -> Option<Self> {
+        let o = v.as_object()?;
+        if let Some(t) = o.get("token").and_then(Value::as_str) {
+            return Some(Self::Token(t.to_owned()));
+        }
+        if let Some(u) = o.get("url").and_then(Value::as_str) {
+            return Some(Self::Url(u.to_owned()));
+        }
+        if let Some(n) = o.get("offset").and_then(Value::as_u64) {
+            return Some(Self::Offset(n));
+        }
+        o.get("page").and_then(Value::as_u64).map(Self::Number)
+    }
+
+    /// The bare-string form of `last_token` cursors.
+    pub(crate) fn as_text(&self) -> Option<&str> {
+        match self {
+            Self::Token(t) | Self::Url(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// Everything a request template may refer to.
+pub(crate) struct Vars<'a> {
+    pub vars: &'a HashMap<String, String>,
+    pub secrets: Secrets<'a>,
+    pub window: (jiff::Timestamp, jiff::Timestamp),
+    /// The stored position: a token, or a time.
+    pub cursor: Option<CursorValue>,
+    pub limit: u32,
+    pub continuation: Option<&'a Continuation>,
+}
+
+/// The stored position as templates see it.
+#[derive(Clone, Debug)]
+pub(crate) enum CursorValue {
+    /// `last_token`.
+    Text(String),
+    /// `max_timestamp` / `window_end`.
+    Time(jiff::Timestamp),
+}
+
+impl Vars<'_> {
+    /// The value of one placeholder (checked at load time, so unknown ones are empty).
+    pub(crate) fn resolve(&self, ph: &Placeholder) -> Value {
+        let time = |ts: jiff::Timestamp| {
+            ph.format
+                .as_deref()
+                .and_then(TimeFormat::parse)
+                .unwrap_or(TimeFormat::Rfc3339)
+                .render(ts)
+        };
+        match (ph.scope.as_str(), ph.name.as_str()) {
+            ("var", name) => self
+                .vars
+                .get(name)
+                .cloned()
+                .map_or(Value::Null, Value::String),
+            ("secret", name) => match self.secrets {
+                // expose: a connector file placed this secret in a request field.
+                Secrets::Real(map) => map
+                    .get(name)
+                    .map_or(Value::Null, |s| Value::String(s.expose().to_owned())),
+                Secrets::Redacted => Value::String(REDACTED.to_owned()),
+            },
+            ("window", "start") => time(self.window.0),
+            ("window", "end") => time(self.window.1),
+            ("", "cursor") => match &self.cursor {
+                Some(CursorValue::Text(t)) => Value::String(t.clone()),
+                Some(CursorValue::Time(ts)) => time(*ts),
+                None => Value::Null,
+            },
+            ("page", "limit") => Value::from(self.limit),
+            ("page", "token") => match self.continuation {
+                Some(Continuation::Token(t)) => Value::String(t.clone()),
+                _ => Value::Null,
+            },
+            ("page", "offset") => match self.continuation {
+                Some(Continuation::Offset(o)) => Value::from(*o),
+                _ => Value::from(0),
+            },
+            ("page", "number") => match self.continuation {
+                Some(Continuation::Number(n)) => Value::from(*n),
+                _ => Value::from(1),
+            },
+            _ => Value::Null,
+        }
+    }
+
+    fn text(&self, t: &Template) -> String {
+        t.render(&mut |p| Ok::<_, std::convert::Infallible>(self.resolve(p)))
+            .unwrap_or_default()
+    }
+}
+
+/// A rendered request (auth not yet applied).
+#[derive(Clone, Debug)]
+pub(crate) struct BuiltRequest {
+    pub method: Method,
+    /// Absolute URL including the query.
+    pub url: reqwest::Url,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl BuiltRequest {
+    /// `endpoint=` for error details: the path only (never the query, which may hold a key).
+    pub(crate) fn endpoint(&self) -> String {
+        self.url.path().to_owned()
+    }
+}
+
+/// Renders a request: the first of a walk (`later == false`, `[request]`) or a later page
+/// (`[next_request]` fields over `[request]`, or the returned URL).
+pub(crate) fn build(
+    spec: &StreamSpec,
+    bodies: &(Option<BodyTemplate>, Option<BodyTemplate>),
+    vars: &Vars<'_>,
+    later: bool,
+) -> Result<BuiltRequest, String> {
+    let first = &spec.request;
+    let next = spec.next_request.as_ref().filter(|_| later);
+    let method = next.and_then(|n| n.method).unwrap_or(first.method);
+    let follow = match vars.continuation {
+        Some(Continuation::Url(u)) if later => Some(u.as_str()),
+        _ => None,
+    };
+    let url_text = match (follow, next.and_then(|n| n.url.as_ref())) {
+        (Some(u), _) => u.to_owned(),
+        (None, Some(t)) => vars.text(t),
+        (None, None) => vars.text(&first.url),
+    };
+    let mut url = reqwest::Url::parse(&url_text).or_else(|e| {
+        // A relative next link: resolve it against the first request's URL.
+        reqwest::Url::parse(&vars.text(&first.url))
+            .and_then(|base| base.join(&url_text))
+            .map_err(|_| e)
+    })
+    .map_err(|e| format!("the request URL is not an absolute URL ({e}); check `url` and the variables it uses"))?;
+    let query = match (next.and_then(|n| n.query.as_ref()), follow) {
+        (Some(q), _) => Some(q),
+        (None, Some(_)) => None,
+        (None, None) => Some(&first.query),
+    };
+    if let Some(query) = query {
+        let rendered: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, t)| (k.clone(), vars.text(t)))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        if !rendered.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in &rendered {
+                pairs.append_pair(k, v);
+            }
+        }
+    }
+    let headers = next
+        .and_then(|n| n.headers.as_ref())
+        .unwrap_or(&first.headers)
+        .iter()
+        .map(|(k, t)| (k.clone(), vars.text(t)))
+        .collect();
+    let body_tpl = match (later, &bodies.1) {
+        (true, Some(b)) => Some(b),
+        _ => bodies.0.as_ref(),
+    };
+    let body = body_tpl.map(|b| {
+        let v = b
+            .render(&mut |p| Ok::<_, std::convert::Infallible>(vars.resolve(p)))
+            .unwrap_or(Value::Null);
+        serde_json::to_vec(&v).unwrap_or_default()
+    });
+    Ok(BuiltRequest {
+        method,
+        url,
+        headers,
+        body,
+    })
+}

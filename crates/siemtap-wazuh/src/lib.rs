@@ -1,0 +1,21 @@
+//! Wazuh artefacts for siemtap: the rules model, rule generation per connector, a checker
+//! that rejects what Wazuh would reject or silently mishandle, an offline rule evaluator
+//! that runs Wazuh INI rule tests, the `ossec.conf` wodle stanza and the install layout.
+//!
+//! No decoder is generated or needed: siemtap events are one-line JSON objects starting
+//! `{"`, which Wazuh's stock `json` decoder decodes (see [`generate`]).
+
+pub mod check;
+pub mod engine;
+pub mod flatten;
+pub mod generate;
+pub mod ini;
+pub mod install;
+pub mod model;
+pub mod osregex;
+pub mod ossec_conf;
+pub mod parse;
+pub mod pcre;
+pub mod render;
+pub mod testgen;
+pub mod xml;

@@ -1,0 +1,252 @@
+//! The configuration file (`siemtap run --config F`, `siemtap validate`): several sources, each
+//! a built-in or declarative connector, with its own state file. TOML, unknown keys refused,
+//! every error naming the file, line, column and key.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A configuration file, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Log file (`--log-file` wins).
+    pub log_file: Option<PathBuf>,
+    /// Verbosity 0–3 (`--debug` wins).
+    pub debug: Option<u8>,
+    /// Run budget, e.g. `"100s"`, `"2m"` (`--max-runtime` wins).
+    pub max_runtime: Option<Spanned<String>>,
+    /// `stdout` or `file:PATH` (`--output` wins).
+    pub output: Option<Spanned<String>>,
+    /// Secrets file for every source (`KEY=VALUE`).
+    pub secrets_file: Option<PathBuf>,
+    /// Directory of state files named `<source>.json` (default: beside the config file).
+    pub state_dir: Option<PathBuf>,
+    /// Where declarative connector files are found (`<name>.toml`); default `connectors/`
+    /// beside the config file.
+    #[serde(default)]
+    pub connector_dirs: Vec<PathBuf>,
+    /// The sources.
+    #[serde(default, rename = "source")]
+    pub sources: Vec<SourceConfig>,
+}
+
+/// One `[[source]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Unique name (`^[a-zA-Z0-9_-]+$`): names the state file and selects with `--source`.
+    pub name: Spanned<String>,
+    /// A built-in connector (`1password`) or a declarative connector's name or file.
+    pub connector: Spanned<String>,
+    /// State file (default `<state_dir>/<name>.json`).
+    pub state_file: Option<PathBuf>,
+    /// Streams to run (default all).
+    pub streams: Option<Vec<String>>,
+    /// First-run window, e.g. `"24h"`.
+    pub lookback: Option<Spanned<String>>,
+    /// Skip this source.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Connector settings. Built-in connectors take their drop-in variables without the
+    /// prefix, in lower case (`page_limit = 1000` for `OP_PAGE_LIMIT`).
+    #[serde(default)]
+    pub settings: toml::Table,
+}
+
+/// A configuration error: `FILE:LINE:COL: message`.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct ConfigError {
+    /// The file.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// A loaded, checked configuration.
+#[derive(Debug)]
+pub struct Config {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The file's contents.
+    pub file: ConfigFile,
+    /// `max_runtime` parsed.
+    pub max_runtime: Option<Duration>,
+}
+
+/// 1-based line and column of a byte offset.
+pub fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    (line, column)
+}
+
+/// Parses `"90s"`, `"5m"`, `"24h"`, `"7d"` (or plain seconds).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len()));
+    let n: f64 = num.parse().ok()?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        _ => return None,
+    };
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: display.clone(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the configuration file: {e}"),
+        })?;
+        let at = |span: std::ops::Range<usize>, message: String| {
+            let (line, column) = position(&text, span.start);
+            ConfigError {
+                file: display.clone(),
+                line,
+                column,
+                message,
+            }
+        };
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| at(e.span().unwrap_or(0..0), e.message().trim().to_string()))?;
+        if file.sources.is_empty() {
+            return Err(at(0..0, "no [[source]] defined; add at least one source".into()));
+        }
+        let max_runtime = match &file.max_runtime {
+            Some(s) => Some(parse_duration(s.get_ref()).ok_or_else(|| {
+                at(s.span(), format!("`max_runtime = {:?}` is not a duration; use e.g. \"100s\" or \"2m\"", s.get_ref()))
+            })?),
+            None => None,
+        };
+        if let Some(o) = &file.output {
+            crate::run::Output::parse(o.get_ref()).map_err(|m| at(o.span(), format!("`output`: {m}")))?;
+        }
+        if let Some(d) = file.debug.filter(|d| *d > 3) {
+            return Err(at(0..0, format!("`debug = {d}`: use 0 to 3")));
+        }
+        let mut names = HashSet::new();
+        for s in &file.sources {
+            let name = s.name.get_ref();
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                return Err(at(s.name.span(), format!("source name {name:?} must match ^[a-zA-Z0-9_-]+$ (it names the state file)")));
+            }
+            if !names.insert(name.clone()) {
+                return Err(at(s.name.span(), format!("source name {name:?} is used twice; names must be unique (they key the state)")));
+            }
+            if let Some(l) = &s.lookback
+                && parse_duration(l.get_ref()).is_none_or(|d| d.is_zero())
+            {
+                return Err(at(l.span(), format!("`lookback = {:?}` is not a positive duration; use e.g. \"24h\"", l.get_ref())));
+            }
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            file,
+            max_runtime,
+        })
+    }
+
+    /// The directory relative paths in the file are resolved against.
+    pub fn base_dir(&self) -> PathBuf {
+        self.path.parent().map(Path::to_path_buf).unwrap_or_else(|| ".".into())
+    }
+
+    /// Resolves a path from the file against its directory.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() { p.to_path_buf() } else { self.base_dir().join(p) }
+    }
+
+    /// The state file of a source.
+    pub fn state_file(&self, source: &SourceConfig) -> PathBuf {
+        match &source.state_file {
+            Some(p) => self.resolve(p),
+            None => {
+                let dir = self.file.state_dir.as_deref().map(|d| self.resolve(d)).unwrap_or_else(|| self.base_dir());
+                dir.join(format!("{}.json", source.name.get_ref()))
+            }
+        }
+    }
+
+    /// Directories searched for declarative connector files.
+    pub fn connector_dirs(&self) -> Vec<PathBuf> {
+        if self.file.connector_dirs.is_empty() {
+            vec![self.base_dir().join("connectors")]
+        } else {
+            self.file.connector_dirs.iter().map(|d| self.resolve(d)).collect()
+        }
+    }
+
+    /// Finds a declarative connector file: a path ending in `.toml`, or `<name>.toml` in the
+    /// connector directories.
+    pub fn find_connector_file(&self, connector: &str) -> Option<PathBuf> {
+        if connector.ends_with(".toml") {
+            let p = self.resolve(Path::new(connector));
+            return p.exists().then_some(p);
+        }
+        self.connector_dirs().into_iter().map(|d| d.join(format!("{connector}.toml"))).find(|p| p.exists())
+    }
+
+    /// Line and column of a span in this file (for errors found after loading).
+    pub fn error_at(&self, span: std::ops::Range<usize>, message: String) -> ConfigError {
+        let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+        let (line, column) = position(&text, span.start);
+        ConfigError {
+            file: self.path.display().to_string(),
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("siemtap.toml");
+        std::fs::write(&p, text).unwrap();
+        Config::load(&p)
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1.5h"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("120"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("5 parsecs"), None);
+    }
+
+    #[test]
+    fn errors_name_line_column_and_key() {
+        let e = load("[[source]]\nname = \"a\"\nconnector = \"1password\"\nbogus = 1\n").unwrap_err();
+        assert_eq!((e.line, e.column), (4, 1), "{e}");
+        assert!(e.message.contains("bogus"), "{e}");
+        let e = load("[[source]]\nname = \"a b\"\nconnector = \"1password\"\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        let e = load("max_runtime = \"soon\"\n[[source]]\nname = \"a\"\nconnector = \"x\"\n").unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+        let e = load("[[source]]\nname = \"a\"\nconnector = \"x\"\n[[source]]\nname = \"a\"\nconnector = \"y\"\n").unwrap_err();
+        assert_eq!(e.line, 5, "{e}");
+        assert!(load("").unwrap_err().message.contains("[[source]]"));
+    }
+}

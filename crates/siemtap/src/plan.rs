@@ -1,0 +1,110 @@
+//! `siemtap plan --config F`: for each source, the first request each stream would make from
+//! its current state (secrets redacted) and the cursor it would store. Nothing is sent,
+//! emitted or committed.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use siemtap_core::StateStore;
+
+use crate::cli::PlanArgs;
+use crate::config::{Config, parse_duration};
+use crate::run::{Exit, http_config, report_fatal};
+
+/// Prints the plan.
+pub async fn run(args: PlanArgs) -> Exit {
+    let _ = crate::logging::init(&crate::logging::LogTarget::choose(None), 0);
+    let config = match Config::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            report_fatal(&e.to_string());
+            return Exit::Usage;
+        }
+    };
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let http = match http_config(&env).and_then(|c| siemtap_http::HttpClient::new(c).map_err(|e| e.to_string())) {
+        Ok(h) => h,
+        Err(e) => {
+            report_fatal(&e);
+            return Exit::Usage;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let mut exit = Exit::Ok;
+    for source in config.file.sources.iter().filter(|s| !s.disabled) {
+        let name = source.name.get_ref();
+        let connector = source.connector.get_ref();
+        let _ = writeln!(out, "source {name} (connector {connector})");
+        if siemtap_connectors::find(connector).is_some() {
+            let _ = writeln!(out, "  built-in connector: its requests are documented in docs/connectors/; plan shows declarative connectors only");
+            continue;
+        }
+        let Some(file) = config.find_connector_file(connector) else {
+            let _ = writeln!(out, "  error: connector file {connector}.toml not found");
+            exit = Exit::Usage;
+            continue;
+        };
+        let spec = match siemtap_connectors::rest::load_file(&file) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = writeln!(out, "  error: {e}");
+                exit = Exit::Usage;
+                continue;
+            }
+        };
+        let state_file = config.state_file(source);
+        let store = if state_file.exists() {
+            match StateStore::open(&state_file) {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = writeln!(out, "  error: {e}");
+                    exit = Exit::StateUnreadable;
+                    continue;
+                }
+            }
+        } else {
+            StateStore::ephemeral()
+        };
+        let secrets_file = config.file.secrets_file.as_deref().map(|p| config.resolve(p));
+        let chain = match siemtap_secrets::CredentialChain::new(siemtap_secrets::ChainSources {
+            credentials_directory: env.get("CREDENTIALS_DIRECTORY").filter(|v| !v.trim().is_empty()).map(PathBuf::from),
+            secrets_file,
+            env: env.clone(),
+        }) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = writeln!(out, "  error: {e}");
+                exit = Exit::Usage;
+                continue;
+            }
+        };
+        let opts = siemtap_connectors::rest::SourceOptions {
+            source_name: name,
+            settings: &source.settings,
+            chain: &chain,
+            http: http.clone(),
+            streams: source.streams.clone(),
+            lookback: source.lookback.as_ref().and_then(|l| parse_duration(l.get_ref())),
+        };
+        match spec.plan(opts, &store) {
+            Ok(requests) => {
+                for r in requests {
+                    let _ = writeln!(out, "  stream {}: {} {}", r.stream, r.method, r.url);
+                    for (k, v) in &r.headers {
+                        let _ = writeln!(out, "    {k}: {v}");
+                    }
+                    if let Some(body) = &r.body {
+                        let _ = writeln!(out, "    body: {body}");
+                    }
+                    let _ = writeln!(out, "    cursor: {}", r.cursor_note);
+                }
+            }
+            Err(f) => {
+                let _ = writeln!(out, "  error: {}: {}", f.code, f.message);
+                exit = Exit::Usage;
+            }
+        }
+    }
+    exit
+}

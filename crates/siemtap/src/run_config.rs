@@ -1,0 +1,254 @@
+//! `siemtap run --config F`: every enabled source of a configuration file, one after another,
+//! into one sink. Built-in connectors get their drop-in variables from `[source.settings]`;
+//! declarative connectors are loaded from their connector files.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use siemtap_connectors::{DropIn, DropInContext};
+use siemtap_core::runner::{RunOptions, Runner, StopSignal, describe, fair_share};
+use siemtap_core::{ErrorCode, Failure, StateError, StateStore};
+use siemtap_http::HttpClient;
+use siemtap_sinks::FileSink;
+
+use crate::config::{Config, SourceConfig, parse_duration};
+use crate::run::{Exit, Output, budget_deadline, emit_stateless, http_config, report_fatal};
+
+/// Options from the command line that override the file.
+pub struct ConfigRun {
+    /// `--source NAME[,NAME]`: only these sources.
+    pub only: Option<Vec<String>>,
+    /// `--all`: no state read or written.
+    pub all: bool,
+    /// `--output`.
+    pub output: Option<Output>,
+    /// `--max-runtime` (None: the file's, else 120 s; zero: none).
+    pub max_runtime: Option<Duration>,
+}
+
+/// A source ready to run: its sources (tenants), state file and startup failures.
+struct Prepared {
+    name: String,
+    plan: DropIn,
+}
+
+/// Translates `[source.settings]` into a built-in connector's drop-in environment.
+pub fn builtin_env(
+    prefix: &str,
+    allowed: &[&str],
+    source: &SourceConfig,
+    state_file: &std::path::Path,
+    secrets_file: Option<PathBuf>,
+    base_env: &HashMap<String, String>,
+) -> Result<HashMap<String, String>, String> {
+    let mut env = base_env.clone();
+    for (key, value) in &source.settings {
+        if !allowed.contains(&key.as_str()) {
+            return Err(format!(
+                "source {:?}: unknown setting `{key}` for connector {:?}; known settings: {}",
+                source.name.get_ref(),
+                source.connector.get_ref(),
+                allowed.join(", ")
+            ));
+        }
+        let text = match value {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Array(items) => items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect::<Vec<_>>().join(","),
+            other => other.to_string(),
+        };
+        env.insert(format!("{prefix}_{}", key.to_ascii_uppercase()), text);
+    }
+    env.insert(format!("{prefix}_STATE_FILE"), state_file.display().to_string());
+    if let Some(s) = secrets_file {
+        env.insert(format!("{prefix}_SECRETS_FILE"), s.display().to_string());
+    }
+    if let Some(streams) = &source.streams {
+        env.insert(format!("{prefix}_SOURCE"), streams.join(","));
+    }
+    if let Some(l) = &source.lookback
+        && let Some(d) = parse_duration(l.get_ref())
+    {
+        env.insert(format!("{prefix}_LOOKBACK_HOURS"), (d.as_secs_f64() / 3600.0).to_string());
+    }
+    Ok(env)
+}
+
+/// Builds one configured source. `Err` is a failure to report (and the source is skipped).
+fn prepare(config: &Config, source: &SourceConfig, http: &HttpClient, env: &HashMap<String, String>) -> Result<Prepared, (Failure, Option<Box<dyn siemtap_core::shape::Shaper>>)> {
+    let name = source.name.get_ref().clone();
+    let state_file = config.state_file(source);
+    let secrets_file = config.file.secrets_file.as_deref().map(|p| config.resolve(p));
+    let connector = source.connector.get_ref();
+    if let Some(builtin) = siemtap_connectors::find(connector) {
+        let allowed = siemtap_connectors::settings_for(builtin.name);
+        let env = builtin_env(builtin.env_prefix, allowed, source, &state_file, secrets_file, env)
+            .map_err(|m| (Failure::new(ErrorCode::ConfigInvalid, "orchestrator", m), None))?;
+        let ctx = DropInContext {
+            env: &env,
+            http: http.clone(),
+            source: None,
+            lookback_hours: None,
+            exe_dir: config.base_dir(),
+        };
+        return (builtin.drop_in)(&ctx)
+            .map(|plan| Prepared { name: name.clone(), plan })
+            .map_err(|e| (e.failure, Some(e.shaper)));
+    }
+    let Some(file) = config.find_connector_file(connector) else {
+        let dirs: Vec<_> = config.connector_dirs().iter().map(|d| d.display().to_string()).collect();
+        return Err((
+            Failure::new(
+                ErrorCode::ConfigInvalid,
+                "orchestrator",
+                format!("source {name:?}: connector {connector:?} is neither built in nor a file {connector}.toml in {}", dirs.join(", ")),
+            ),
+            None,
+        ));
+    };
+    let spec = siemtap_connectors::rest::load_file(&file)
+        .map_err(|e| (Failure::new(ErrorCode::ConfigInvalid, "orchestrator", e.to_string()), None))?;
+    let chain = siemtap_secrets::CredentialChain::new(siemtap_secrets::ChainSources {
+        credentials_directory: env.get("CREDENTIALS_DIRECTORY").filter(|v| !v.trim().is_empty()).map(PathBuf::from),
+        secrets_file,
+        env: env.clone(),
+    })
+    .map_err(|e| (Failure::new(ErrorCode::ConfigMissingCredential, "orchestrator", e.to_string()), Some(spec.shaper())))?;
+    let opts = siemtap_connectors::rest::SourceOptions {
+        source_name: &name,
+        settings: &source.settings,
+        chain: &chain,
+        http: http.clone(),
+        streams: source.streams.clone(),
+        lookback: source.lookback.as_ref().and_then(|l| parse_duration(l.get_ref())),
+    };
+    let built = spec.build_source(opts).map_err(|f| (f, Some(spec.shaper())))?;
+    Ok(Prepared {
+        name,
+        plan: DropIn {
+            state_file,
+            sources: vec![built],
+            failures: Vec::new(),
+            shaper: spec.shaper(),
+        },
+    })
+}
+
+/// Runs the configuration.
+pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let max_runtime = opts.max_runtime.or(config.max_runtime).unwrap_or(Duration::from_secs(120));
+    let deadline = budget_deadline((!max_runtime.is_zero()).then_some(max_runtime));
+    let output = match opts.output.clone().or_else(|| config.file.output.as_ref().and_then(|o| Output::parse(o.get_ref()).ok())) {
+        Some(o) => o,
+        None => Output::Stdout,
+    };
+    let http = match http_config(&env).and_then(|c| HttpClient::new(c).map_err(|e| e.to_string())) {
+        Ok(h) => h,
+        Err(e) => {
+            report_fatal(&format!("cannot set up the HTTP client: {e}"));
+            return Exit::Usage;
+        }
+    };
+    let selected: Vec<&SourceConfig> = config
+        .file
+        .sources
+        .iter()
+        .filter(|s| !s.disabled)
+        .filter(|s| opts.only.as_ref().is_none_or(|only| only.iter().any(|n| n == s.name.get_ref())))
+        .collect();
+    if let Some(only) = &opts.only {
+        for n in only {
+            if !config.file.sources.iter().any(|s| s.name.get_ref() == n) {
+                report_fatal(&format!("--source {n:?}: no such source in {}", config.path.display()));
+                return Exit::Usage;
+            }
+        }
+    }
+    let mut exit = Exit::Ok;
+    // Build every source, then lock every state file, before anything is emitted: the file
+    // sink's recovery needs the committed length of all of them.
+    let mut ready: Vec<(Prepared, StateStore)> = Vec::new();
+    let mut early: Vec<(Failure, Option<Box<dyn siemtap_core::shape::Shaper>>)> = Vec::new();
+    for source in selected {
+        match prepare(config, source, &http, &env) {
+            Ok(p) => {
+                let store = if opts.all {
+                    Ok(StateStore::ephemeral())
+                } else {
+                    StateStore::open(&p.plan.state_file)
+                };
+                match store {
+                    Ok(store) => ready.push((p, store)),
+                    Err(e @ StateError::Locked { .. }) => {
+                        report_fatal(&format!("source {:?}: {e}", p.name));
+                        return Exit::Locked;
+                    }
+                    Err(e) => {
+                        let failure = Failure::new(ErrorCode::StateReadError, "orchestrator", format!("source {:?}: {e}", p.name));
+                        early.push((failure, Some(p.plan.shaper)));
+                        exit = Exit::StateUnreadable;
+                    }
+                }
+            }
+            Err((failure, shaper)) => {
+                if exit == Exit::Ok {
+                    exit = Exit::Usage;
+                }
+                early.push((failure, shaper));
+            }
+        }
+    }
+    let committed = match &output {
+        Output::File(path) => {
+            let id = FileSink::output_id_for(path);
+            ready.iter().filter_map(|(_, s)| s.output_length(&id)).max()
+        }
+        _ => None,
+    };
+    for (failure, shaper) in &early {
+        match shaper {
+            Some(shaper) => {
+                if emit_stateless(&output, shaper.as_ref(), failure).await == Exit::Delivery {
+                    return Exit::Delivery;
+                }
+            }
+            None => report_fatal(&describe(failure)),
+        }
+    }
+    let mut sink = match output.open_with(committed) {
+        Ok(s) => s,
+        Err(e) => {
+            report_fatal(&e.to_string());
+            return Exit::Delivery;
+        }
+    };
+    let mut runner = Runner::new(
+        sink.as_mut(),
+        RunOptions {
+            deadline,
+            stop,
+            ..RunOptions::default()
+        },
+    );
+    let total: usize = ready.iter().map(|(p, _)| p.plan.sources.len()).sum();
+    let mut done = 0;
+    for (prepared, store) in &mut ready {
+        for failure in &prepared.plan.failures {
+            if let Err(e) = runner.emit_failure(store, prepared.plan.shaper.as_ref(), failure).await {
+                report_fatal(&e.to_string());
+                return Exit::Delivery;
+            }
+        }
+        for source in &mut prepared.plan.sources {
+            let share = fair_share(deadline, total - done);
+            done += 1;
+            if let Err(e) = runner.run_source(store, source.as_mut(), share).await {
+                report_fatal(&e.to_string());
+                return Exit::Delivery;
+            }
+            tracing::info!(source = %prepared.name, label = source.label(), "source finished");
+        }
+    }
+    exit
+}
