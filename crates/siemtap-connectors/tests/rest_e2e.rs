@@ -423,3 +423,45 @@ async fn onepassword_declarative_equals_the_builtin_connector() {
     let again = run(&decl_work, &spec, &settings(&[("base_url", &base)]), OP_ENV).await;
     assert_eq!(again.streams[0].delivered, 0);
 }
+
+#[tokio::test]
+async fn okta_timeouts_become_one_api_timeout_event() {
+    use siemtap_connectors::rest::SourceOptions;
+    use siemtap_http::{HttpClient, HttpConfig, RetryPolicy};
+    let sim = spawn_rest(rest_args(20)).await.unwrap();
+    let ctl = Control::new(&sim.base_url());
+    ctl.faults(json!({"faults": [{"match": {"path": "/api/v1/logs", "nth": [1]}, "action": {"delay_ms": 700, "burst": 10}}]})).await;
+    let spec = connector("okta_system_log.toml", &[]);
+    let s = settings(&[("base_url", &sim.base_url())]);
+    let quick = HttpClient::new(HttpConfig {
+        request_timeout: std::time::Duration::from_millis(250),
+        retry: RetryPolicy {
+            sleep: false,
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        },
+        ..HttpConfig::default()
+    })
+    .unwrap();
+    let chain = chain(OKTA_ENV);
+    let mut source = spec
+        .build_source(SourceOptions {
+            source_name: "t",
+            settings: &s,
+            chain: &chain,
+            http: quick,
+            streams: None,
+            lookback: None,
+        })
+        .unwrap();
+    let work = Work::new();
+    run_source(&work, source.as_mut()).await;
+    let errors = of_type(&work.lines(), "okta", "error");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["okta"]["error_code"], "API_TIMEOUT");
+    assert_eq!(errors[0]["okta"]["error_detail"], "endpoint=/api/v1/logs");
+    assert!(
+        work.state_text().find("system_log_cursor").is_none(),
+        "no position stored"
+    );
+}

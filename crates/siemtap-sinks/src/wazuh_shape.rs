@@ -230,7 +230,9 @@ mod tests {
 
     #[test]
     fn floats_become_shortest_strings() {
-        let (v, _) = shaped(json!({"integration":"x","x":{"lat":43.64,"lon":-79.433,"one":1.0,"tiny":1e-7}}));
+        let (v, _) = shaped(
+            json!({"integration":"x","x":{"lat":43.64,"lon":-79.433,"one":1.0,"tiny":1e-7}}),
+        );
         assert_eq!(
             v["x"],
             json!({"lat":"43.64","lon":"-79.433","one":"1.0","tiny":"1e-7"})
@@ -277,7 +279,10 @@ mod tests {
             serde_json::to_string(&v).unwrap(),
             r#"{"integration":"x","x":{"id":"keep","k":1,"srcip":"1.2.3.4"},"top_id":"dup","data":{"obj":1},"other":true}"#
         );
-        assert_eq!(r.static_names_moved, vec!["id -> top_id", "srcip -> x.srcip"]);
+        assert_eq!(
+            r.static_names_moved,
+            vec!["id -> top_id", "srcip -> x.srcip"]
+        );
     }
 
     #[test]

@@ -98,7 +98,8 @@ pub fn shrink_to_fit(event: &mut Value, original: &[u8], max_bytes: usize) -> Op
             return Some(t);
         }
         let excess = size - max_bytes;
-        let cut = largest(event, ns.as_deref(), false).or_else(|| largest(event, ns.as_deref(), true));
+        let cut =
+            largest(event, ns.as_deref(), false).or_else(|| largest(event, ns.as_deref(), true));
         match cut {
             Some((path, _)) => {
                 cut_at(event, &path, excess);
@@ -150,7 +151,10 @@ fn write_markers(event: &mut Value, ns: Option<&str>, t: &Truncation) {
         .collect();
     map.insert("truncated".into(), Value::Bool(true));
     // As strings: Wazuh-safe shaping would stringify large sizes anyway; keep one type.
-    map.insert("original_size".into(), Value::String(t.original_size.to_string()));
+    map.insert(
+        "original_size".into(),
+        Value::String(t.original_size.to_string()),
+    );
     map.insert(
         "original_sha256".into(),
         Value::String(t.original_sha256.clone()),
@@ -196,7 +200,11 @@ fn largest(event: &Value, ns: Option<&str>, objects: bool) -> Option<(Vec<Seg>, 
                     if MARKER_KEYS.contains(&ck.as_str()) {
                         continue;
                     }
-                    let base = if ns.is_none() { Vec::new() } else { path.clone() };
+                    let base = if ns.is_none() {
+                        Vec::new()
+                    } else {
+                        path.clone()
+                    };
                     let mut p = base;
                     p.push(Seg::Key(ck.clone()));
                     walk(cv, &mut p, objects, &mut best);
@@ -259,13 +267,13 @@ fn cut_at(event: &mut Value, path: &[Seg], excess: usize) {
     // What the value adds to the event now, and the text it becomes (without an earlier
     // cut's suffix, so repeated cuts always shrink).
     let (current, mut text) = match &mut *slot {
-        Value::String(s) => (
-            encode(&Value::String(s.clone())).len(),
-            std::mem::take(s),
-        ),
+        Value::String(s) => (encode(&Value::String(s.clone())).len(), std::mem::take(s)),
         other => {
             let encoded = encode(other);
-            (encoded.len(), String::from_utf8_lossy(&encoded).into_owned())
+            (
+                encoded.len(),
+                String::from_utf8_lossy(&encoded).into_owned(),
+            )
         }
     };
     if let Some(stripped) = text.strip_suffix(CUT_SUFFIX) {
@@ -292,7 +300,11 @@ fn cut_at(event: &mut Value, path: &[Seg], excess: usize) {
     *slot = Value::String(format!("{}{CUT_SUFFIX}", &text[..end]));
 }
 
-/// Removes members from the end of the container until their encoded size covers `excess`.
+/// Markers, and `integration` when the markers sit at the top level, are never removed.
+fn is_protected(key: &str, ns: Option<&str>) -> bool {
+    MARKER_KEYS.contains(&key) || (ns.is_none() && key == "integration")
+}
+
 /// Upper bound of a char's size in the ASCII-only JSON encoding.
 fn encoded_width(c: char) -> usize {
     match c {
@@ -311,12 +323,7 @@ fn drop_last_members(event: &mut Value, ns: Option<&str>, excess: usize) -> Vec<
     let mut removed = 0;
     let mut keys = Vec::new();
     while removed < excess {
-        let Some(key) = map
-            .keys()
-            .rev()
-            .find(|k| !MARKER_KEYS.contains(&k.as_str()) && !(ns.is_none() && *k == "integration"))
-            .cloned()
-        else {
+        let Some(key) = map.keys().rev().find(|k| !is_protected(k, ns)).cloned() else {
             break;
         };
         if let Some(v) = map.shift_remove(&key) {
@@ -350,7 +357,8 @@ mod tests {
 
     #[test]
     fn a_200_kb_string_is_cut_and_marked() {
-        let mut v = json!({"integration":"x","x":{"event_type":"alert","blob":big(200_000),"k":"v"}});
+        let mut v =
+            json!({"integration":"x","x":{"event_type":"alert","blob":big(200_000),"k":"v"}});
         let original = encode(&v);
         let t = shrink_to_fit(&mut v, &original, 65_000).expect("shrunk");
         let out = encode(&v);
@@ -382,7 +390,11 @@ mod tests {
         assert_eq!(t.fields[0], "x.parts");
         let parts = v["x"]["parts"].as_str().expect("array cut to text");
         assert!(parts.starts_with(r#"[{"part":0,"#));
-        assert_eq!(v["x"]["note"].as_str().unwrap().len(), 30_000, "the smaller field is kept");
+        assert_eq!(
+            v["x"]["note"].as_str().unwrap().len(),
+            30_000,
+            "the smaller field is kept"
+        );
     }
 
     #[test]
@@ -416,7 +428,10 @@ mod tests {
         assert!(encode(&v).len() <= 65_535);
         assert!(t.fields.iter().all(|f| f.starts_with("x.k")));
         assert_eq!(v["x"]["k0"], "first", "members go from the end");
-        assert_eq!(v["x"]["truncated_fields"].as_array().unwrap().len(), MAX_LISTED_FIELDS);
+        assert_eq!(
+            v["x"]["truncated_fields"].as_array().unwrap().len(),
+            MAX_LISTED_FIELDS
+        );
     }
 
     #[test]

@@ -289,9 +289,9 @@ impl WazuhSocketSink {
             (io::ErrorKind::NotFound, _) => SendFailure::Retry(format!(
                 "{what} {path}: no socket file (Wazuh stopped, or the wrong path / install prefix)"
             )),
-            (io::ErrorKind::ConnectionRefused, _) => {
-                SendFailure::Retry(format!("{what} {path}: connection refused (analysisd is not running)"))
-            }
+            (io::ErrorKind::ConnectionRefused, _) => SendFailure::Retry(format!(
+                "{what} {path}: connection refused (analysisd is not running)"
+            )),
             (_, Some(ENOBUFS)) => SendFailure::Retry(format!("{what} {path}: kernel buffers full")),
             _ => SendFailure::Retry(format!("{what} {path}: {e}")),
         }

@@ -20,6 +20,10 @@ pub struct Cli {
 pub enum Command {
     /// Collect events once (Wazuh command wodle / systemd timer mode).
     Run(RunArgs),
+    /// Check configuration and connector files without touching the network.
+    Validate(ValidateArgs),
+    /// Dry run: the first request each source would make and the cursor it would store.
+    Plan(PlanArgs),
     /// Run the embedded demo: a 1Password simulator and the full pipeline, twice.
     Demo(DemoArgs),
     /// Serve a vendor API simulator on loopback (tests, demos, SIEM pipeline checks).
@@ -33,9 +37,15 @@ pub enum Command {
 /// `siemtap run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Connector to run with its drop-in environment variables (e.g. `1password`).
-    pub connector: String,
-    /// Streams to collect (`audit`, `signin`, `itemusage`, `all`, or a comma list).
+    /// Connector to run with its drop-in environment variables (e.g. `1password`). Not used
+    /// with `--config`.
+    #[arg(required_unless_present = "config", conflicts_with = "config")]
+    pub connector: Option<String>,
+    /// Configuration file with one or more sources (built-in or declarative connectors).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Drop-in mode: streams to collect (`audit`, `signin`, `itemusage`, `all`, or a comma
+    /// list). With `--config`: the sources to run (comma list of names).
     #[arg(long)]
     pub source: Option<String>,
     /// Ignore the state and do not update it (backfill / test run).
@@ -49,15 +59,34 @@ pub struct RunArgs {
     pub debug: Option<u8>,
     /// Run budget in seconds: no new page starts after it (0 = no budget). Keep it below the
     /// wodle's `<timeout>`.
-    #[arg(long, default_value_t = 120)]
-    pub max_runtime: u64,
+    #[arg(long)]
+    pub max_runtime: Option<u64>,
     /// Log file. Diagnostics never go to stdout; they go to stderr only with `--log-file
     /// stderr` or when stderr is a terminal.
     #[arg(long)]
     pub log_file: Option<PathBuf>,
-    /// Where events go: `stdout` or `file:PATH`.
-    #[arg(long, default_value = "stdout")]
-    pub output: String,
+    /// Where events go: `stdout`, `file:PATH` or `wazuh-socket[:PATH]` (analysisd's queue
+    /// socket, default /var/ossec/queue/sockets/queue; settings in docs/wazuh.md).
+    #[arg(long)]
+    pub output: Option<String>,
+}
+
+/// `siemtap validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Configuration files and connector files.
+    pub files: Vec<PathBuf>,
+    /// A configuration file (same as giving it as a file).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// `siemtap plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The configuration file.
+    #[arg(long)]
+    pub config: PathBuf,
 }
 
 /// `siemtap demo`.

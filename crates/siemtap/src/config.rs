@@ -86,14 +86,20 @@ pub struct Config {
 pub fn position(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
     (line, column)
 }
 
 /// Parses `"90s"`, `"5m"`, `"24h"`, `"7d"` (or plain seconds).
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();
-    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len()));
+    let (num, unit) = t.split_at(
+        t.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(t.len()),
+    );
     let n: f64 = num.parse().ok()?;
     let secs = match unit.trim() {
         "" | "s" => n,
@@ -124,18 +130,29 @@ impl Config {
                 message,
             }
         };
-        let file: ConfigFile = toml::from_str(&text).map_err(|e| at(e.span().unwrap_or(0..0), e.message().trim().to_string()))?;
+        let file: ConfigFile = toml::from_str(&text)
+            .map_err(|e| at(e.span().unwrap_or(0..0), e.message().trim().to_string()))?;
         if file.sources.is_empty() {
-            return Err(at(0..0, "no [[source]] defined; add at least one source".into()));
+            return Err(at(
+                0..0,
+                "no [[source]] defined; add at least one source".into(),
+            ));
         }
         let max_runtime = match &file.max_runtime {
             Some(s) => Some(parse_duration(s.get_ref()).ok_or_else(|| {
-                at(s.span(), format!("`max_runtime = {:?}` is not a duration; use e.g. \"100s\" or \"2m\"", s.get_ref()))
+                at(
+                    s.span(),
+                    format!(
+                        "`max_runtime = {:?}` is not a duration; use e.g. \"100s\" or \"2m\"",
+                        s.get_ref()
+                    ),
+                )
             })?),
             None => None,
         };
         if let Some(o) = &file.output {
-            crate::run::Output::parse(o.get_ref()).map_err(|m| at(o.span(), format!("`output`: {m}")))?;
+            crate::run::Output::parse(o.get_ref())
+                .map_err(|m| at(o.span(), format!("`output`: {m}")))?;
         }
         if let Some(d) = file.debug.filter(|d| *d > 3) {
             return Err(at(0..0, format!("`debug = {d}`: use 0 to 3")));
@@ -143,16 +160,36 @@ impl Config {
         let mut names = HashSet::new();
         for s in &file.sources {
             let name = s.name.get_ref();
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                return Err(at(s.name.span(), format!("source name {name:?} must match ^[a-zA-Z0-9_-]+$ (it names the state file)")));
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(at(
+                    s.name.span(),
+                    format!(
+                        "source name {name:?} must match ^[a-zA-Z0-9_-]+$ (it names the state file)"
+                    ),
+                ));
             }
             if !names.insert(name.clone()) {
-                return Err(at(s.name.span(), format!("source name {name:?} is used twice; names must be unique (they key the state)")));
+                return Err(at(
+                    s.name.span(),
+                    format!(
+                        "source name {name:?} is used twice; names must be unique (they key the state)"
+                    ),
+                ));
             }
             if let Some(l) = &s.lookback
                 && parse_duration(l.get_ref()).is_none_or(|d| d.is_zero())
             {
-                return Err(at(l.span(), format!("`lookback = {:?}` is not a positive duration; use e.g. \"24h\"", l.get_ref())));
+                return Err(at(
+                    l.span(),
+                    format!(
+                        "`lookback = {:?}` is not a positive duration; use e.g. \"24h\"",
+                        l.get_ref()
+                    ),
+                ));
             }
         }
         Ok(Config {
@@ -164,12 +201,19 @@ impl Config {
 
     /// The directory relative paths in the file are resolved against.
     pub fn base_dir(&self) -> PathBuf {
-        self.path.parent().map(Path::to_path_buf).unwrap_or_else(|| ".".into())
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| ".".into())
     }
 
     /// Resolves a path from the file against its directory.
     pub fn resolve(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() { p.to_path_buf() } else { self.base_dir().join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir().join(p)
+        }
     }
 
     /// The state file of a source.
@@ -177,7 +221,12 @@ impl Config {
         match &source.state_file {
             Some(p) => self.resolve(p),
             None => {
-                let dir = self.file.state_dir.as_deref().map(|d| self.resolve(d)).unwrap_or_else(|| self.base_dir());
+                let dir = self
+                    .file
+                    .state_dir
+                    .as_deref()
+                    .map(|d| self.resolve(d))
+                    .unwrap_or_else(|| self.base_dir());
                 dir.join(format!("{}.json", source.name.get_ref()))
             }
         }
@@ -188,7 +237,11 @@ impl Config {
         if self.file.connector_dirs.is_empty() {
             vec![self.base_dir().join("connectors")]
         } else {
-            self.file.connector_dirs.iter().map(|d| self.resolve(d)).collect()
+            self.file
+                .connector_dirs
+                .iter()
+                .map(|d| self.resolve(d))
+                .collect()
         }
     }
 
@@ -199,7 +252,10 @@ impl Config {
             let p = self.resolve(Path::new(connector));
             return p.exists().then_some(p);
         }
-        self.connector_dirs().into_iter().map(|d| d.join(format!("{connector}.toml"))).find(|p| p.exists())
+        self.connector_dirs()
+            .into_iter()
+            .map(|d| d.join(format!("{connector}.toml")))
+            .find(|p| p.exists())
     }
 
     /// Line and column of a span in this file (for errors found after loading).
@@ -238,12 +294,14 @@ mod tests {
 
     #[test]
     fn errors_name_line_column_and_key() {
-        let e = load("[[source]]\nname = \"a\"\nconnector = \"1password\"\nbogus = 1\n").unwrap_err();
+        let e =
+            load("[[source]]\nname = \"a\"\nconnector = \"1password\"\nbogus = 1\n").unwrap_err();
         assert_eq!((e.line, e.column), (4, 1), "{e}");
         assert!(e.message.contains("bogus"), "{e}");
         let e = load("[[source]]\nname = \"a b\"\nconnector = \"1password\"\n").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
-        let e = load("max_runtime = \"soon\"\n[[source]]\nname = \"a\"\nconnector = \"x\"\n").unwrap_err();
+        let e = load("max_runtime = \"soon\"\n[[source]]\nname = \"a\"\nconnector = \"x\"\n")
+            .unwrap_err();
         assert_eq!(e.line, 1, "{e}");
         let e = load("[[source]]\nname = \"a\"\nconnector = \"x\"\n[[source]]\nname = \"a\"\nconnector = \"y\"\n").unwrap_err();
         assert_eq!(e.line, 5, "{e}");

@@ -4,12 +4,17 @@
 //! a connector, the state store and a sink together (see `run.rs`).
 
 mod cli;
+mod config;
 mod demo;
 mod logging;
+mod plan;
 mod run;
+mod run_config;
 mod sim_cmd;
 mod state_cmd;
+mod validate;
 mod wazuh_cmd;
+mod wazuh_output;
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -37,6 +42,8 @@ fn main() -> ExitCode {
     let code = runtime.block_on(async move {
         match cli.command {
             Command::Run(args) => run_command(args).await,
+            Command::Validate(args) => validate::run(args),
+            Command::Plan(args) => plan::run(args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Sim(args) => sim_cmd::run(args).await,
             Command::State(args) => state_cmd::run(args),
@@ -65,16 +72,59 @@ fn install_stop_handler(stop: StopSignal) {
     });
 }
 
+/// `siemtap run --config F`.
+async fn run_config_command(args: RunArgs, path: &std::path::Path) -> Exit {
+    let config = match config::Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            // Logging is not set up yet (the file names the log); say it where a human looks.
+            let _ = logging::init(&logging::LogTarget::choose(args.log_file.as_deref()), 0);
+            report_fatal(&e.to_string());
+            return Exit::Usage;
+        }
+    };
+    let log_file = args
+        .log_file
+        .clone()
+        .or_else(|| config.file.log_file.as_deref().map(|p| config.resolve(p)));
+    let debug = args.debug.or(config.file.debug).unwrap_or(0);
+    if let Err(e) = logging::init(&logging::LogTarget::choose(log_file.as_deref()), debug) {
+        report_fatal(&format!("{e:#}"));
+        return Exit::Usage;
+    }
+    let output = match args.output.as_deref().map(Output::parse).transpose() {
+        Ok(o) => o,
+        Err(e) => {
+            report_fatal(&e);
+            return Exit::Usage;
+        }
+    };
+    let stop = StopSignal::new();
+    install_stop_handler(stop.clone());
+    let opts = run_config::ConfigRun {
+        only: args
+            .source
+            .map(|s| s.split(',').map(|p| p.trim().to_string()).collect()),
+        all: args.all,
+        output,
+        max_runtime: args.max_runtime.map(Duration::from_secs),
+    };
+    run_config::execute(&config, opts, stop).await
+}
+
 async fn run_command(args: RunArgs) -> Exit {
+    if let Some(path) = args.config.clone() {
+        return run_config_command(args, &path).await;
+    }
     let env: HashMap<String, String> = std::env::vars().collect();
-    let Some(connector) = siemtap_connectors::find(&args.connector) else {
+    let name = args.connector.clone().unwrap_or_default();
+    let Some(connector) = siemtap_connectors::find(&name) else {
         let names: Vec<_> = siemtap_connectors::REGISTRY
             .iter()
             .map(|c| c.name)
             .collect();
         report_fatal(&format!(
-            "unknown connector {:?}; available: {}",
-            args.connector,
+            "unknown connector {name:?}; available: {} (declarative connectors run with --config)",
             names.join(", ")
         ));
         return Exit::Usage;
@@ -88,7 +138,7 @@ async fn run_command(args: RunArgs) -> Exit {
         report_fatal(&format!("{e:#}"));
         return Exit::Usage;
     }
-    let output = match Output::parse(&args.output) {
+    let output = match Output::parse(args.output.as_deref().unwrap_or("stdout")) {
         Ok(o) => o,
         Err(e) => {
             report_fatal(&e);
@@ -107,7 +157,10 @@ async fn run_command(args: RunArgs) -> Exit {
         source: args.source,
         lookback_hours: args.lookback,
         all: args.all,
-        max_runtime: (args.max_runtime > 0).then(|| Duration::from_secs(args.max_runtime)),
+        max_runtime: match args.max_runtime.unwrap_or(120) {
+            0 => None,
+            secs => Some(Duration::from_secs(secs)),
+        },
         output,
         exe_dir,
     };

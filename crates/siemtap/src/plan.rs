@@ -23,7 +23,9 @@ pub async fn run(args: PlanArgs) -> Exit {
         }
     };
     let env: HashMap<String, String> = std::env::vars().collect();
-    let http = match http_config(&env).and_then(|c| siemtap_http::HttpClient::new(c).map_err(|e| e.to_string())) {
+    let http = match http_config(&env)
+        .and_then(|c| siemtap_http::HttpClient::new(c).map_err(|e| e.to_string()))
+    {
         Ok(h) => h,
         Err(e) => {
             report_fatal(&e);
@@ -37,7 +39,10 @@ pub async fn run(args: PlanArgs) -> Exit {
         let connector = source.connector.get_ref();
         let _ = writeln!(out, "source {name} (connector {connector})");
         if siemtap_connectors::find(connector).is_some() {
-            let _ = writeln!(out, "  built-in connector: its requests are documented in docs/connectors/; plan shows declarative connectors only");
+            let _ = writeln!(
+                out,
+                "  built-in connector: its requests are documented in docs/connectors/; plan shows declarative connectors only"
+            );
             continue;
         }
         let Some(file) = config.find_connector_file(connector) else {
@@ -66,9 +71,16 @@ pub async fn run(args: PlanArgs) -> Exit {
         } else {
             StateStore::ephemeral()
         };
-        let secrets_file = config.file.secrets_file.as_deref().map(|p| config.resolve(p));
+        let secrets_file = config
+            .file
+            .secrets_file
+            .as_deref()
+            .map(|p| config.resolve(p));
         let chain = match siemtap_secrets::CredentialChain::new(siemtap_secrets::ChainSources {
-            credentials_directory: env.get("CREDENTIALS_DIRECTORY").filter(|v| !v.trim().is_empty()).map(PathBuf::from),
+            credentials_directory: env
+                .get("CREDENTIALS_DIRECTORY")
+                .filter(|v| !v.trim().is_empty())
+                .map(PathBuf::from),
             secrets_file,
             env: env.clone(),
         }) {
@@ -85,7 +97,10 @@ pub async fn run(args: PlanArgs) -> Exit {
             chain: &chain,
             http: http.clone(),
             streams: source.streams.clone(),
-            lookback: source.lookback.as_ref().and_then(|l| parse_duration(l.get_ref())),
+            lookback: source
+                .lookback
+                .as_ref()
+                .and_then(|l| parse_duration(l.get_ref())),
         };
         match spec.plan(opts, &store) {
             Ok(requests) => {

@@ -11,7 +11,7 @@ use siemtap_core::runner::{RunOptions, Runner, SourceReport, StopSignal, fair_sh
 use siemtap_core::shape::Shaper;
 use siemtap_core::{ErrorCode, Failure, Sink, StateError, StateStore};
 use siemtap_http::{HttpClient, HttpConfig};
-use siemtap_sinks::{FileSink, StdoutSink};
+use siemtap_sinks::{DEFAULT_QUEUE_SOCKET, FileSink, StdoutSink, WazuhSocketSink};
 
 /// Process exit codes (docs/operations.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +35,20 @@ pub enum Output {
     Stdout,
     /// A JSON-lines file with exactly-once recovery.
     File(PathBuf),
+    /// analysisd's queue socket (AF_UNIX datagram), with Wazuh-safe shaping (docs/wazuh.md).
+    WazuhSocket(WazuhOutput),
+}
+
+/// `--output wazuh-socket[:PATH]`; the other settings come from the environment
+/// (`crate::wazuh_output`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WazuhOutput {
+    /// The queue socket.
+    pub path: PathBuf,
+    /// Location when `SIEMTAP_WAZUH_LOCATION` is unset (`siemtap-<connector>` in drop-in runs).
+    pub default_location: String,
+    /// Run deadline: the sink's retries never go past it.
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 impl Output {
@@ -43,11 +57,38 @@ impl Output {
         match spec {
             "stdout" => Ok(Self::Stdout),
             s if s.starts_with("file:") && s.len() > 5 => Ok(Self::File(PathBuf::from(&s[5..]))),
-            s if s.starts_with("wazuh-socket") => Err(
-                "the wazuh-socket output is not available in this version; use --output stdout under the command wodle, or file:PATH".into(),
-            ),
-            other => Err(format!("unknown --output {other:?}; use stdout or file:PATH")),
+            "wazuh-socket" => Ok(Self::wazuh_socket(PathBuf::from(DEFAULT_QUEUE_SOCKET))),
+            s if s.starts_with("wazuh-socket:") && s.len() > 13 => {
+                Ok(Self::wazuh_socket(PathBuf::from(&s[13..])))
+            }
+            other => Err(format!(
+                "unknown --output {other:?}; use stdout, file:PATH or wazuh-socket[:PATH]"
+            )),
         }
+    }
+
+    fn wazuh_socket(path: PathBuf) -> Self {
+        Self::WazuhSocket(WazuhOutput {
+            path,
+            default_location: "siemtap".into(),
+            deadline: None,
+        })
+    }
+
+    /// Binds the output to a run: the Wazuh socket's default location becomes
+    /// `siemtap-<connector>` and its retries stop at `deadline`. Other outputs are unchanged.
+    pub fn for_run(
+        mut self,
+        connector: Option<&str>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Self {
+        if let Self::WazuhSocket(w) = &mut self {
+            if let Some(name) = connector {
+                w.default_location = format!("siemtap-{name}");
+            }
+            w.deadline = deadline;
+        }
+        self
     }
 
     /// Opens the sink; `store` supplies the committed length for file recovery.
@@ -68,6 +109,16 @@ impl Output {
         Ok(match self {
             Self::Stdout => Box::new(StdoutSink::new()),
             Self::File(path) => Box::new(FileSink::open(path, committed)?),
+            Self::WazuhSocket(w) => {
+                let env: HashMap<String, String> = std::env::vars().collect();
+                let config = crate::wazuh_output::config(w, &env).map_err(|message| {
+                    siemtap_core::SinkError {
+                        sink: format!("wazuh-socket:{}", w.path.display()),
+                        message,
+                    }
+                })?;
+                Box::new(WazuhSocketSink::new(config)?)
+            }
         })
     }
 }
@@ -182,6 +233,10 @@ pub(crate) async fn emit_stateless(
 /// Runs `req` to completion. Every failure that can be an event is one.
 pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
     let deadline = budget_deadline(req.max_runtime);
+    let output = req
+        .output
+        .clone()
+        .for_run(Some(req.connector.name), deadline);
     let http =
         match http_config(&req.env).and_then(|c| HttpClient::new(c).map_err(|e| e.to_string())) {
             Ok(h) => h,
@@ -200,7 +255,7 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
     let plan = match (req.connector.drop_in)(&ctx) {
         Ok(plan) => plan,
         Err(e) => {
-            let exit = emit_stateless(&req.output, e.shaper.as_ref(), &e.failure).await;
+            let exit = emit_stateless(&output, e.shaper.as_ref(), &e.failure).await;
             return RunResult::early(if exit == Exit::Ok { Exit::Usage } else { exit });
         }
     };
@@ -216,7 +271,7 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
             Err(e) => {
                 let failure =
                     Failure::new(ErrorCode::StateReadError, "orchestrator", e.to_string());
-                let exit = emit_stateless(&req.output, plan.shaper.as_ref(), &failure).await;
+                let exit = emit_stateless(&output, plan.shaper.as_ref(), &failure).await;
                 return RunResult::early(if exit == Exit::Ok {
                     Exit::StateUnreadable
                 } else {
@@ -226,7 +281,7 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
         }
     };
     // The file sink recovers (truncates) under the state lock, so no other run is writing.
-    let mut sink = match req.output.open(Some(&store)) {
+    let mut sink = match output.open(Some(&store)) {
         Ok(s) => s,
         Err(e) => {
             report_fatal(&e.to_string());

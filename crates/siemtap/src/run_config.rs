@@ -54,12 +54,19 @@ pub fn builtin_env(
         }
         let text = match value {
             toml::Value::String(s) => s.clone(),
-            toml::Value::Array(items) => items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect::<Vec<_>>().join(","),
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(","),
             other => other.to_string(),
         };
         env.insert(format!("{prefix}_{}", key.to_ascii_uppercase()), text);
     }
-    env.insert(format!("{prefix}_STATE_FILE"), state_file.display().to_string());
+    env.insert(
+        format!("{prefix}_STATE_FILE"),
+        state_file.display().to_string(),
+    );
     if let Some(s) = secrets_file {
         env.insert(format!("{prefix}_SECRETS_FILE"), s.display().to_string());
     }
@@ -69,21 +76,45 @@ pub fn builtin_env(
     if let Some(l) = &source.lookback
         && let Some(d) = parse_duration(l.get_ref())
     {
-        env.insert(format!("{prefix}_LOOKBACK_HOURS"), (d.as_secs_f64() / 3600.0).to_string());
+        env.insert(
+            format!("{prefix}_LOOKBACK_HOURS"),
+            (d.as_secs_f64() / 3600.0).to_string(),
+        );
     }
     Ok(env)
 }
 
 /// Builds one configured source. `Err` is a failure to report (and the source is skipped).
-fn prepare(config: &Config, source: &SourceConfig, http: &HttpClient, env: &HashMap<String, String>) -> Result<Prepared, (Failure, Option<Box<dyn siemtap_core::shape::Shaper>>)> {
+fn prepare(
+    config: &Config,
+    source: &SourceConfig,
+    http: &HttpClient,
+    env: &HashMap<String, String>,
+) -> Result<Prepared, (Failure, Option<Box<dyn siemtap_core::shape::Shaper>>)> {
     let name = source.name.get_ref().clone();
     let state_file = config.state_file(source);
-    let secrets_file = config.file.secrets_file.as_deref().map(|p| config.resolve(p));
+    let secrets_file = config
+        .file
+        .secrets_file
+        .as_deref()
+        .map(|p| config.resolve(p));
     let connector = source.connector.get_ref();
     if let Some(builtin) = siemtap_connectors::find(connector) {
         let allowed = siemtap_connectors::settings_for(builtin.name);
-        let env = builtin_env(builtin.env_prefix, allowed, source, &state_file, secrets_file, env)
-            .map_err(|m| (Failure::new(ErrorCode::ConfigInvalid, "orchestrator", m), None))?;
+        let env = builtin_env(
+            builtin.env_prefix,
+            allowed,
+            source,
+            &state_file,
+            secrets_file,
+            env,
+        )
+        .map_err(|m| {
+            (
+                Failure::new(ErrorCode::ConfigInvalid, "orchestrator", m),
+                None,
+            )
+        })?;
         let ctx = DropInContext {
             env: &env,
             http: http.clone(),
@@ -92,37 +123,68 @@ fn prepare(config: &Config, source: &SourceConfig, http: &HttpClient, env: &Hash
             exe_dir: config.base_dir(),
         };
         return (builtin.drop_in)(&ctx)
-            .map(|plan| Prepared { name: name.clone(), plan })
+            .map(|plan| Prepared {
+                name: name.clone(),
+                plan,
+            })
             .map_err(|e| (e.failure, Some(e.shaper)));
     }
     let Some(file) = config.find_connector_file(connector) else {
-        let dirs: Vec<_> = config.connector_dirs().iter().map(|d| d.display().to_string()).collect();
+        let dirs: Vec<_> = config
+            .connector_dirs()
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect();
         return Err((
             Failure::new(
                 ErrorCode::ConfigInvalid,
                 "orchestrator",
-                format!("source {name:?}: connector {connector:?} is neither built in nor a file {connector}.toml in {}", dirs.join(", ")),
+                format!(
+                    "source {name:?}: connector {connector:?} is neither built in nor a file {connector}.toml in {}",
+                    dirs.join(", ")
+                ),
             ),
             None,
         ));
     };
-    let spec = siemtap_connectors::rest::load_file(&file)
-        .map_err(|e| (Failure::new(ErrorCode::ConfigInvalid, "orchestrator", e.to_string()), None))?;
+    let spec = siemtap_connectors::rest::load_file(&file).map_err(|e| {
+        (
+            Failure::new(ErrorCode::ConfigInvalid, "orchestrator", e.to_string()),
+            None,
+        )
+    })?;
     let chain = siemtap_secrets::CredentialChain::new(siemtap_secrets::ChainSources {
-        credentials_directory: env.get("CREDENTIALS_DIRECTORY").filter(|v| !v.trim().is_empty()).map(PathBuf::from),
+        credentials_directory: env
+            .get("CREDENTIALS_DIRECTORY")
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from),
         secrets_file,
         env: env.clone(),
     })
-    .map_err(|e| (Failure::new(ErrorCode::ConfigMissingCredential, "orchestrator", e.to_string()), Some(spec.shaper())))?;
+    .map_err(|e| {
+        (
+            Failure::new(
+                ErrorCode::ConfigMissingCredential,
+                "orchestrator",
+                e.to_string(),
+            ),
+            Some(spec.shaper()),
+        )
+    })?;
     let opts = siemtap_connectors::rest::SourceOptions {
         source_name: &name,
         settings: &source.settings,
         chain: &chain,
         http: http.clone(),
         streams: source.streams.clone(),
-        lookback: source.lookback.as_ref().and_then(|l| parse_duration(l.get_ref())),
+        lookback: source
+            .lookback
+            .as_ref()
+            .and_then(|l| parse_duration(l.get_ref())),
     };
-    let built = spec.build_source(opts).map_err(|f| (f, Some(spec.shaper())))?;
+    let built = spec
+        .build_source(opts)
+        .map_err(|f| (f, Some(spec.shaper())))?;
     Ok(Prepared {
         name,
         plan: DropIn {
@@ -137,12 +199,30 @@ fn prepare(config: &Config, source: &SourceConfig, http: &HttpClient, env: &Hash
 /// Runs the configuration.
 pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit {
     let env: HashMap<String, String> = std::env::vars().collect();
-    let max_runtime = opts.max_runtime.or(config.max_runtime).unwrap_or(Duration::from_secs(120));
+    let max_runtime = opts
+        .max_runtime
+        .or(config.max_runtime)
+        .unwrap_or(Duration::from_secs(120));
     let deadline = budget_deadline((!max_runtime.is_zero()).then_some(max_runtime));
-    let output = match opts.output.clone().or_else(|| config.file.output.as_ref().and_then(|o| Output::parse(o.get_ref()).ok())) {
-        Some(o) => o,
-        None => Output::Stdout,
+    // A path in the file is relative to the file; one on the command line to the working dir.
+    let from_file = || {
+        config
+            .file
+            .output
+            .as_ref()
+            .and_then(|o| Output::parse(o.get_ref()).ok())
+            .map(|o| match o {
+                Output::File(p) => Output::File(config.resolve(&p)),
+                other => other,
+            })
     };
+    let output = opts
+        .output
+        .clone()
+        .or_else(from_file)
+        .unwrap_or(Output::Stdout)
+        // One sink for every source: the Wazuh location names the configuration.
+        .for_run(Some("config"), deadline);
     let http = match http_config(&env).and_then(|c| HttpClient::new(c).map_err(|e| e.to_string())) {
         Ok(h) => h,
         Err(e) => {
@@ -155,12 +235,19 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
         .sources
         .iter()
         .filter(|s| !s.disabled)
-        .filter(|s| opts.only.as_ref().is_none_or(|only| only.iter().any(|n| n == s.name.get_ref())))
+        .filter(|s| {
+            opts.only
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|n| n == s.name.get_ref()))
+        })
         .collect();
     if let Some(only) = &opts.only {
         for n in only {
             if !config.file.sources.iter().any(|s| s.name.get_ref() == n) {
-                report_fatal(&format!("--source {n:?}: no such source in {}", config.path.display()));
+                report_fatal(&format!(
+                    "--source {n:?}: no such source in {}",
+                    config.path.display()
+                ));
                 return Exit::Usage;
             }
         }
@@ -185,7 +272,11 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
                         return Exit::Locked;
                     }
                     Err(e) => {
-                        let failure = Failure::new(ErrorCode::StateReadError, "orchestrator", format!("source {:?}: {e}", p.name));
+                        let failure = Failure::new(
+                            ErrorCode::StateReadError,
+                            "orchestrator",
+                            format!("source {:?}: {e}", p.name),
+                        );
                         early.push((failure, Some(p.plan.shaper)));
                         exit = Exit::StateUnreadable;
                     }
@@ -235,7 +326,10 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
     let mut done = 0;
     for (prepared, store) in &mut ready {
         for failure in &prepared.plan.failures {
-            if let Err(e) = runner.emit_failure(store, prepared.plan.shaper.as_ref(), failure).await {
+            if let Err(e) = runner
+                .emit_failure(store, prepared.plan.shaper.as_ref(), failure)
+                .await
+            {
                 report_fatal(&e.to_string());
                 return Exit::Delivery;
             }

@@ -23,7 +23,9 @@ const CONFIG_KEYS: &[&str] = &[
 ];
 
 fn is_config(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else { return true };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return true;
+    };
     match text.parse::<toml::Table>() {
         Ok(table) => table.keys().any(|k| CONFIG_KEYS.contains(&k.as_str())),
         // Unparsable: report it through the config loader (it names line and column).
@@ -38,7 +40,9 @@ fn check_config(path: &Path) -> Vec<String> {
         Err(e) => return vec![e.to_string()],
     };
     let env: HashMap<String, String> = std::env::vars().collect();
-    let http = match http_config(&env).and_then(|c| siemtap_http::HttpClient::new(c).map_err(|e| e.to_string())) {
+    let http = match http_config(&env)
+        .and_then(|c| siemtap_http::HttpClient::new(c).map_err(|e| e.to_string()))
+    {
         Ok(h) => h,
         Err(e) => return vec![format!("{}: {e}", path.display())],
     };
@@ -48,8 +52,19 @@ fn check_config(path: &Path) -> Vec<String> {
         let at = |msg: String| config.error_at(source.connector.span(), msg).to_string();
         if let Some(builtin) = siemtap_connectors::find(connector) {
             let state = config.state_file(source);
-            let secrets = config.file.secrets_file.as_deref().map(|p| config.resolve(p));
-            match builtin_env(builtin.env_prefix, siemtap_connectors::settings_for(builtin.name), source, &state, secrets, &env) {
+            let secrets = config
+                .file
+                .secrets_file
+                .as_deref()
+                .map(|p| config.resolve(p));
+            match builtin_env(
+                builtin.env_prefix,
+                siemtap_connectors::settings_for(builtin.name),
+                source,
+                &state,
+                secrets,
+                &env,
+            ) {
                 Err(m) => problems.push(at(m)),
                 Ok(env) => {
                     let ctx = siemtap_connectors::DropInContext {
@@ -93,7 +108,9 @@ pub fn run(args: ValidateArgs) -> Exit {
     let _ = crate::logging::init(&crate::logging::LogTarget::choose(None), 0);
     let files: Vec<PathBuf> = args.config.into_iter().chain(args.files).collect();
     if files.is_empty() {
-        crate::run::report_fatal("give at least one file: siemtap validate FILE... (config or connector files)");
+        crate::run::report_fatal(
+            "give at least one file: siemtap validate FILE... (config or connector files)",
+        );
         return Exit::Usage;
     }
     let mut out = std::io::stdout().lock();

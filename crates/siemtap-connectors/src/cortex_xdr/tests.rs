@@ -75,7 +75,8 @@ fn secrets_file_alone_is_enough() {
 #[test]
 fn startup_failures_name_the_variable_and_never_the_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: Vec<(Vec<(&str, &str)>, ErrorCode, &str)> = vec![
+    type Case<'a> = (Vec<(&'a str, &'a str)>, ErrorCode, &'a str);
+    let cases: Vec<Case> = vec![
         (
             FULL.iter()
                 .copied()

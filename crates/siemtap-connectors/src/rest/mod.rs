@@ -12,6 +12,7 @@
 
 mod auth;
 mod body;
+mod check;
 mod extract;
 mod failures;
 mod load;

@@ -228,3 +228,64 @@ pub(crate) fn build(
         body,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rest::load::load_str;
+
+    const FILE: &str = r#"name = "t"
+namespace = "t"
+[variables.base]
+default = "https://api.example.com/v1"
+[[streams]]
+name = "s"
+[streams.request]
+method = "POST"
+url = "{var.base}/events"
+query = { from = "{window.start:epoch_ms}", empty = "{cursor}" }
+body = { size = "{page.limit}", since = "{window.start}" }
+limit = 50
+[streams.pagination]
+type = "next_url"
+next_url = "/next"
+[streams.extract]
+records = "/items"
+[streams.cursor]
+type = "last_token"
+"#;
+
+    #[test]
+    fn first_and_later_requests() {
+        let loaded = load_str(FILE, "t.toml").unwrap();
+        let spec = &loaded.file.streams[0];
+        let vars = HashMap::from([("base".to_string(), "https://api.example.com/v1".to_string())]);
+        let start: jiff::Timestamp = "2026-03-01T00:00:00Z".parse().unwrap();
+        let mut v = Vars {
+            vars: &vars,
+            secrets: Secrets::Redacted,
+            window: (start, start),
+            cursor: None,
+            limit: 50,
+            continuation: None,
+        };
+        let first = build(spec, &loaded.bodies[0], &v, false).unwrap();
+        assert_eq!(
+            first.url.as_str(),
+            "https://api.example.com/v1/events?from=1772323200000"
+        );
+        assert_eq!(
+            String::from_utf8(first.body.clone().unwrap()).unwrap(),
+            r#"{"size":50,"since":"2026-03-01T00:00:00Z"}"#
+        );
+        // A relative next link resolves against the first URL; no query is added to it.
+        let next = Continuation::Url("/v1/events?page=2".into());
+        v.continuation = Some(&next);
+        let later = build(spec, &loaded.bodies[0], &v, true).unwrap();
+        assert_eq!(
+            later.url.as_str(),
+            "https://api.example.com/v1/events?page=2"
+        );
+        assert_eq!(later.endpoint(), "/v1/events");
+    }
+}

@@ -419,18 +419,44 @@ impl Shaper for RestShaper {
 mod tests {
     use super::*;
 
-    #[test]
-    fn limiter_never_allows_more_than_the_minute_cap() {
-        // burst + 60 × rate ≤ cap
-        let l = Limits {
-            requests_per_minute: Some(100),
-            burst: Some(10),
+    /// Grants in the busiest `window` of a run of `n` back-to-back acquisitions (paused
+    /// tokio clock: sleeps advance virtual time, nothing really waits).
+    async fn busiest(l: &Limits, n: usize, window: std::time::Duration) -> usize {
+        let limiter = limiter(l);
+        let mut at = Vec::new();
+        for _ in 0..n {
+            limiter.acquire(None).await.unwrap();
+            at.push(tokio::time::Instant::now());
+        }
+        (0..at.len())
+            .map(|i| at[i..].iter().take_while(|t| **t - at[i] < window).count())
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn minute_and_day_caps_hold_in_every_window() {
+        let minute = Limits {
+            requests_per_minute: Some(10),
+            burst: Some(4),
             ..Limits::default()
         };
-        let _ = limiter(&l);
-        let b = 10.0_f64;
-        assert!(b + 60.0 * ((100.0 - b) / 60.0) <= 100.0);
-        assert!(matches!(limiter(&Limits::default()), l if format!("{l:?}").contains("None")));
+        let n = busiest(&minute, 40, std::time::Duration::from_secs(60)).await;
+        assert!((9..=10).contains(&n), "{n} in the busiest minute");
+        let day = Limits {
+            requests_per_day: Some(6),
+            requests_per_second: Some(100.0),
+            ..Limits::default()
+        };
+        let n = busiest(&day, 12, std::time::Duration::from_secs(86_400)).await;
+        assert!((5..=6).contains(&n), "{n} in the busiest day");
+        let second = Limits {
+            requests_per_second: Some(2.0),
+            burst: Some(1),
+            ..Limits::default()
+        };
+        let n = busiest(&second, 10, std::time::Duration::from_secs(1)).await;
+        assert!((1..=2).contains(&n), "{n} in the busiest second");
     }
 
     #[test]

@@ -30,6 +30,18 @@ fn position_of(state: &StreamState) -> StreamState {
     }
 }
 
+/// The position after `page`, known before the page is shaped: what `apply_page` will commit
+/// for cursor, last poll and high-water mark.
+fn position_after(state: &StreamState, page: &Page) -> StreamState {
+    let newest = page.events.iter().filter_map(|e| e.time).max();
+    StreamState {
+        cursor: page.cursor.clone().or_else(|| state.cursor.clone()),
+        last_poll: Some(Timestamp::now()),
+        high_water: state.high_water.max(newest),
+        ledger: Default::default(),
+    }
+}
+
 fn spawn_fetch(mut stream: Box<dyn Stream>, position: StreamState, ctx: FetchContext) -> Fetch {
     tokio::spawn(async move {
         let result = stream.next_page(&position, ctx).await;
@@ -133,14 +145,15 @@ pub(super) async fn run_stream(
         };
         let more = page.more;
         let mut next = store.stream(&key);
-        apply_page(runner, source, &mut next, page, ledger_window, &mut run);
-        // Fetch the next page while this one is delivered and committed. Nothing is committed
-        // out of order: if delivery or the commit fails, the prefetched page is dropped.
-        if more && may_start(runner) {
-            if let Some(stream) = idle.take() {
-                in_flight = Some(spawn_fetch(stream, position_of(&next), ctx));
-            }
+        // Fetch the next page while this one is shaped, delivered and committed. Nothing is
+        // committed out of order: if delivery or the commit fails, the prefetched page is dropped.
+        if more
+            && may_start(runner)
+            && let Some(stream) = idle.take()
+        {
+            in_flight = Some(spawn_fetch(stream, position_after(&next, &page), ctx));
         }
+        apply_page(runner, source, &mut next, page, ledger_window, &mut run);
         let delivery = if runner.batch.is_empty() {
             None
         } else {

@@ -171,3 +171,53 @@ pub(crate) fn ts(ns: i64, digits: usize) -> String {
     let frac = format!("{:09}", ns.rem_euclid(NS));
     format!("{base}.{}Z", &frac[..digits.min(9)])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ds(late: Option<(f64, u64)>) -> Dataset {
+        Dataset {
+            seed: 3,
+            feed: Feed::SystemLog,
+            events: 50,
+            t0_ns: 1_800_000_000 * NS,
+            late,
+        }
+    }
+
+    #[test]
+    fn times_are_ordered_inside_the_documented_span() {
+        let d = ds(None);
+        assert_eq!(d.event_ns(0), d.t0_ns - 24 * 3600 * NS + 15 * 60 * NS);
+        assert_eq!(d.event_ns(49), d.t0_ns - 10 * 60 * NS);
+        assert!((1..50).all(|i| d.event_ns(i) > d.event_ns(i - 1)));
+        assert_eq!(d.visible(d.t0_ns, None, None).len(), 50);
+        assert_eq!(d.id(7), d.id(7));
+        assert_ne!(d.id(7), d.id(8));
+    }
+
+    #[test]
+    fn late_records_appear_after_their_delay() {
+        let d = ds(Some((1.0, 3600)));
+        let now = d.t0_ns;
+        let visible = d.visible(now, None, None);
+        // Records newer than now − 1 h are not visible yet; older ones are.
+        assert!(visible.iter().all(|&i| d.event_ns(i) + 3600 * NS <= now));
+        assert!(visible.len() < 50 && !visible.is_empty());
+        assert_eq!(d.visible(now + 3600 * NS, None, None).len(), 50);
+    }
+
+    #[test]
+    fn records_carry_their_id_and_time() {
+        let d = ds(None);
+        let r = d.record(4);
+        assert_eq!(r["uuid"], d.id(4));
+        assert_eq!(r["published"], ts(d.event_ns(4), 3));
+        let items = Dataset {
+            feed: Feed::Items,
+            ..d
+        };
+        assert_eq!(items.record(4)["id"].to_string(), items.id(4));
+    }
+}

@@ -337,3 +337,33 @@ pub(crate) fn items(sim: &RestSim, q: &HashMap<String, String>, now_ns: i64) -> 
     a.items = Some(slice.len() as u64);
     a
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_filter_bounds() {
+        let (f, t) = graph_filter(
+            "createdDateTime ge 2026-03-01T00:00:00Z and createdDateTime lt 2026-03-01T01:00:00Z",
+        )
+        .unwrap();
+        assert_eq!(t.unwrap() - f.unwrap(), 3600 * NS);
+        assert!(
+            graph_filter("severity eq 'high'")
+                .unwrap_err()
+                .contains("createdDateTime")
+        );
+        assert!(graph_filter("createdDateTime ge yesterday").is_err());
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded_and_keys_round_trip() {
+        assert_eq!(
+            enc("2026-03-01T00:00:00.000Z"),
+            "2026-03-01T00%3A00%3A00.000Z"
+        );
+        assert_eq!(parse_key(&key_token(123_456, 7)), Some((123_456, 7)));
+        assert_eq!(parse_key("nope"), None);
+    }
+}

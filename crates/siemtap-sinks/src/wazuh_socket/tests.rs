@@ -92,7 +92,11 @@ async fn one_datagram_per_event_in_order_with_escaped_location() {
     let got = wait(&rx);
     assert_eq!(got.len(), 25, "one datagram per event");
     for (i, d) in got.iter().enumerate() {
-        assert!(d.starts_with(b"1:siemtap||acme|:prod:{\""), "{:?}", String::from_utf8_lossy(d));
+        assert!(
+            d.starts_with(b"1:siemtap||acme|:prod:{\""),
+            "{:?}",
+            String::from_utf8_lossy(d)
+        );
         let (queue, location, message) = parse_like_analysisd(d);
         assert_eq!(queue, "1");
         assert_eq!(location, "siemtap|acme:prod");
@@ -103,7 +107,9 @@ async fn one_datagram_per_event_in_order_with_escaped_location() {
         assert!(v["acme"].get("gone").is_none(), "nulls dropped");
         assert_eq!(
             message,
-            format!(r#"{{"integration":"acme","acme":{{"seq":{i},"ts":"1700000000123","event_type":"login"}}}}"#)
+            format!(
+                r#"{{"integration":"acme","acme":{{"seq":{i},"ts":"1700000000123","event_type":"login"}}}}"#
+            )
         );
     }
     assert_eq!(sink.socket_stats().datagrams_sent, 25);
@@ -199,7 +205,11 @@ async fn restarted_listener_refused_then_reconnected_loses_nothing() {
     let rx = listen(path.clone(), Duration::from_millis(300), 3);
     sink.send(&batch(&events(3))).await.unwrap();
     assert_eq!(wait(&rx).len(), 3);
-    assert!(sink.socket_stats().connects >= 2, "{:?}", sink.socket_stats());
+    assert!(
+        sink.socket_stats().connects >= 2,
+        "{:?}",
+        sink.socket_stats()
+    );
 }
 
 #[tokio::test]
@@ -263,7 +273,11 @@ async fn datagram_budget_accounts_for_a_long_location() {
     assert_eq!(sink.max_event_bytes(), 65_535 - 2 - 900 - 1);
     sink.send(&batch(&[line])).await.unwrap();
     let got = wait(&rx);
-    assert!(got[0].len() <= 65_535 && got[0].len() > 64_000, "{}", got[0].len());
+    assert!(
+        got[0].len() <= 65_535 && got[0].len() > 64_000,
+        "{}",
+        got[0].len()
+    );
 }
 
 #[tokio::test]
@@ -280,7 +294,11 @@ async fn pacing_spaces_datagrams() {
     let start = std::time::Instant::now();
     sink.send(&batch(&events(6))).await.unwrap();
     // A lower bound only: 6 datagrams at 20/s need at least 5 intervals of 50 ms.
-    assert!(start.elapsed() >= Duration::from_millis(250), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(wait(&rx).len(), 6);
 }
 

@@ -499,7 +499,6 @@ fn canary_scenario(name: &str, sim_key: &str, fault: Option<Value>) -> HashMap<S
             .entry(e["xdr"]["error_code"].as_str().unwrap().into())
             .or_default() += 1;
     }
-    eprintln!("canary scenario {name}: error codes {codes:?}");
     codes
 }
 

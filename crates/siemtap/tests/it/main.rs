@@ -12,18 +12,26 @@
 //! | `cortex_xdr`  | XDR: drain = oracle, late alerts, mid-paging incident updates, kills,   |
 //! |               | 429/401/invalid body → one event and no cursor advance, key canaries    |
 //! | `tenants`     | multi-tenant isolation, per-tenant state and events                      |
+//! | `config_file` | `run --config` with a built-in source; `validate` names file:line:key   |
 //! | `config`      | configuration and state errors: error event, exit code, message        |
 //! | `docs`        | the examples in docs/configuration.md work as documented                |
 //! | `demo`        | `siemtap demo` works                                                    |
 //! | `wazuh`       | generated rules pass check and their INI tests; simulator events of all |
 //! |               | three connectors end on their rules; checker errors; install --prefix    |
+//! | `wazuh_socket`| `--output wazuh-socket:PATH`: one datagram per oracle id in analysisd's   |
+//! |               | format; no listener → exit 1, no cursor advance; then full delivery      |
 //! | `proofpoint`  | Proofpoint: drain = oracle, late events, 7-day catch-up under kills, faults, gaps, canaries |
+
+
+// Campaign tests print their figures (docs/reliability.md quotes them) on stderr.
+#![allow(clippy::print_stderr)]
 
 mod harness;
 
 mod budget;
 mod canary;
 mod config;
+mod config_file;
 mod cortex_xdr;
 mod demo;
 mod docs;
@@ -34,3 +42,4 @@ mod lock;
 mod proofpoint;
 mod tenants;
 mod wazuh;
+mod wazuh_socket;
