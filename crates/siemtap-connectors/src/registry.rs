@@ -49,6 +49,9 @@ pub struct Connector {
     pub name: &'static str,
     /// Prefix of the drop-in environment variables (`OP` for `OP_BASE_URL`, `OP_DEBUG`, ...).
     pub env_prefix: &'static str,
+    /// `[source.settings]` keys a config file may give it: its drop-in variables without the
+    /// prefix, in lower case.
+    pub settings: &'static [&'static str],
     /// Streams, in run order (`--source` values).
     pub streams: &'static [&'static str],
     /// Builds a drop-in run from the environment.
@@ -62,14 +65,10 @@ pub static REGISTRY: &[Connector] = &[
     crate::cortex_xdr::CONNECTOR,
 ];
 
-/// The `[source.settings]` keys a config file may give a built-in connector: its drop-in
-/// variables without the prefix, in lower case.
+/// The `[source.settings]` keys a config file may give a built-in connector (empty for an
+/// unknown name).
 pub fn settings_for(name: &str) -> &'static [&'static str] {
-    match name {
-        "1password" => crate::onepassword::SETTINGS,
-        "proofpoint" => crate::proofpoint::SETTINGS,
-        _ => &[],
-    }
+    find(name).map_or(&[], |c| c.settings)
 }
 
 /// Looks a connector up by name (case-insensitive).

@@ -277,6 +277,8 @@ async fn graph_oauth2_token_is_cached_and_refreshed_once_after_401() {
     assert_eq!(source.token_fetches(), 1);
     // The server revokes the token: the next call gets 401, one new token, the call succeeds.
     ctl.post("/_sim/revoke_tokens", json!({})).await;
+    // Windows end on whole seconds: let one pass so the second run has a window to read.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let second = run_source(&work, &mut source).await;
     assert!(second.streams[0].success, "{second:?}");
     assert_eq!(ctl.stats().await["token_requests"], 2);

@@ -15,7 +15,7 @@ mod source;
 
 pub use error_code::ErrorCode;
 pub use failure::Failure;
-pub use page::{Page, VendorEvent};
+pub use page::{Page, Record, VendorEvent};
 pub use sink::{Batch, Delivery, Sink, SinkError};
 pub use source::{BoxFuture, FetchContext, Opened, Source, Stream};
 

@@ -9,6 +9,8 @@
 //! - [`WazuhSocketSink`]: one datagram per event to analysisd's queue socket, with
 //!   reconnects, pacing, Wazuh-safe shaping ([`wazuh_shape`]) and the 65,535-byte size rule
 //!   ([`wazuh_size`]). [`WazuhSafeSink`] applies the shaping and size rule to any other sink.
+//! - [`LineSizeGuard`]: holds stdout lines to the command wodle's budget; lines within it pass
+//!   byte for byte, longer ones are shrunk by the size rule and reported.
 
 mod file;
 mod stdout;
@@ -16,6 +18,7 @@ mod wazuh_line;
 pub mod wazuh_shape;
 pub mod wazuh_size;
 mod wazuh_socket;
+mod wazuh_stdout;
 
 pub use file::FileSink;
 pub use stdout::StdoutSink;
@@ -24,3 +27,4 @@ pub use wazuh_socket::{
     AgentAttribution, DEFAULT_QUEUE_SOCKET, Location, MAX_LOCATION_BYTES, SocketStats,
     WazuhSocketConfig, WazuhSocketSink, escape_location,
 };
+pub use wazuh_stdout::{LineSizeGuard, MAX_WODLE_TAG_BYTES, STDOUT_LINE_BUDGET};

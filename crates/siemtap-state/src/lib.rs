@@ -55,5 +55,5 @@ pub use format::FORMAT_VERSION;
 pub use ledger::Ledger;
 pub use lock::lock_path;
 pub use snapshot::StateSnapshot;
-pub use store::{StateStore, read_state_file};
+pub use store::{StateStore, parse_state_bytes, read_state_file};
 pub use stream::StreamState;

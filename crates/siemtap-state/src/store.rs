@@ -192,6 +192,12 @@ pub fn read_state_file(path: &Path) -> Result<Option<StateSnapshot>, StateError>
     load(path)
 }
 
+/// Parse the bytes of a state file without touching the disk (same rules as
+/// [`read_state_file`]); `path` only names the file in errors. For tools and fuzzing.
+pub fn parse_state_bytes(path: &Path, bytes: &[u8]) -> Result<StateSnapshot, StateError> {
+    format::parse(path, bytes)
+}
+
 fn load(path: &Path) -> Result<Option<StateSnapshot>, StateError> {
     fsio::read_if_exists(path)?
         .map(|bytes| format::parse(path, &bytes))

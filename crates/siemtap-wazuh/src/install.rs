@@ -131,6 +131,15 @@ const SECRETS_TEMPLATE: &str = "\
 #XDR_API_KEY_ID=
 ";
 
+/// The installed rules file of a connector: `siemtap_<connector>_rules.xml`, and
+/// `siemtap_health_rules.xml` for siemtap's own health and error rules.
+pub fn rules_file_name(connector: &str) -> String {
+    match connector {
+        "siemtap" => "siemtap_health_rules.xml".into(),
+        c => format!("siemtap_{c}_rules.xml"),
+    }
+}
+
 /// Builds the plan.
 pub fn plan(o: &InstallOptions) -> Result<Vec<Step>, InstallError> {
     if let Some(reason) = detect_wazuh5(&o.prefix) {
@@ -180,16 +189,20 @@ pub fn plan(o: &InstallOptions) -> Result<Vec<Step>, InstallError> {
         },
         dir(p.join("etc/rules"), "root", "wazuh", 0o770, true),
     ];
-    let connectors: Vec<String> = if o.connectors.is_empty() {
+    let mut connectors: Vec<String> = if o.connectors.is_empty() {
         BUILTIN.iter().map(|b| b.name.to_string()).collect()
     } else {
         o.connectors.clone()
     };
+    // siemtap's health and error rules go with every connector (the sinks emit them for all).
+    if !connectors.iter().any(|c| c == "siemtap") {
+        connectors.push("siemtap".into());
+    }
     for c in connectors {
         let file =
             rules_for(&c, None, None).map_err(|e| InstallError::Rules(c.clone(), e.to_string()))?;
         let xml = render_file(&file);
-        let name = format!("siemtap_{c}_rules.xml");
+        let name = rules_file_name(&c);
         let report = check_sources(&[(name.clone(), xml.clone())]);
         if report.has_errors() {
             let msgs: Vec<String> = report.diagnostics.iter().map(|d| d.to_string()).collect();

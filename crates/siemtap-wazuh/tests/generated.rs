@@ -66,3 +66,8 @@ fn declarative_connector_generated_tests_pass() {
 fn relocated_builtin_block_still_passes() {
     roundtrip("proofpoint", Some(110_000), None);
 }
+
+#[test]
+fn siemtap_health_generated_tests_pass() {
+    roundtrip("siemtap", None, None);
+}

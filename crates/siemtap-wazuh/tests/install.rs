@@ -40,6 +40,7 @@ fn installs_the_documented_tree_with_modes() {
         ("etc/rules/siemtap_1password_rules.xml", 0o660),
         ("etc/rules/siemtap_proofpoint_rules.xml", 0o660),
         ("etc/rules/siemtap_cortex_xdr_rules.xml", 0o660),
+        ("etc/rules/siemtap_health_rules.xml", 0o660),
     ] {
         let p = prefix.join(path);
         assert!(p.exists(), "{path} missing");
@@ -148,4 +149,20 @@ fn chown_failure_is_a_clear_message() {
         // Files are in place with their modes all the same.
         assert_eq!(mode(&prefix.join("wodles/siemtap/siemtap")), 0o750);
     }
+}
+
+#[test]
+fn health_rules_come_with_any_connector_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("ossec");
+    let bin = dir.path().join("bin");
+    std::fs::write(&bin, b"x").unwrap();
+    let mut o = opts(&prefix, &bin);
+    o.connectors = vec!["1password".into()];
+    execute(&plan(&o).unwrap(), true).unwrap();
+    let rules = prefix.join("etc/rules");
+    assert!(rules.join("siemtap_1password_rules.xml").exists());
+    assert!(!rules.join("siemtap_proofpoint_rules.xml").exists());
+    let health = std::fs::read_to_string(rules.join("siemtap_health_rules.xml")).unwrap();
+    assert!(health.contains("<rule id=\"100802\" level=\"8\""), "{health}");
 }

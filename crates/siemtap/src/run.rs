@@ -11,7 +11,7 @@ use siemtap_core::runner::{RunOptions, Runner, SourceReport, StopSignal, fair_sh
 use siemtap_core::shape::Shaper;
 use siemtap_core::{ErrorCode, Failure, Sink, StateError, StateStore};
 use siemtap_http::{HttpClient, HttpConfig};
-use siemtap_sinks::{DEFAULT_QUEUE_SOCKET, FileSink, StdoutSink, WazuhSocketSink};
+use siemtap_sinks::{DEFAULT_QUEUE_SOCKET, FileSink, LineSizeGuard, StdoutSink, WazuhSocketSink};
 
 /// Process exit codes (docs/operations.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +31,8 @@ pub enum Exit {
 /// Where events go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
-    /// Standard output.
+    /// Standard output; lines over the command wodle's size budget are shrunk
+    /// (`siemtap_sinks::LineSizeGuard`), all others are written byte for byte.
     Stdout,
     /// A JSON-lines file with exactly-once recovery.
     File(PathBuf),
@@ -107,7 +108,9 @@ impl Output {
         committed: Option<u64>,
     ) -> Result<Box<dyn Sink>, siemtap_core::SinkError> {
         Ok(match self {
-            Self::Stdout => Box::new(StdoutSink::new()),
+            // Under the command wodle every stdout line is one analysisd datagram: lines over
+            // the 65,535-byte budget are shrunk, all others pass byte for byte (docs/wazuh.md).
+            Self::Stdout => Box::new(LineSizeGuard::new(StdoutSink::new())),
             Self::File(path) => Box::new(FileSink::open(path, committed)?),
             Self::WazuhSocket(w) => {
                 let env: HashMap<String, String> = std::env::vars().collect();
@@ -172,6 +175,11 @@ pub(crate) fn budget_deadline(max_runtime: Option<Duration>) -> Option<tokio::ti
 pub const REQUEST_TIMEOUT_ENV: &str = "SIEMTAP_REQUEST_TIMEOUT";
 /// Environment variable: extra PEM CA file trusted besides the system roots.
 pub const CA_FILE_ENV: &str = "SIEMTAP_CA_FILE";
+/// Environment variable: largest accepted response body in bytes (default 64 MiB); a larger
+/// body is refused while it streams in and becomes an `API_INVALID_RESPONSE` error event.
+pub const MAX_RESPONSE_BYTES_ENV: &str = "SIEMTAP_MAX_RESPONSE_BYTES";
+/// Bounds of [`MAX_RESPONSE_BYTES_ENV`]: 1 KiB to 1 GiB.
+const MAX_RESPONSE_BYTES_RANGE: std::ops::RangeInclusive<u64> = 1024..=(1 << 30);
 
 /// The HTTP client settings, with the siemtap-wide environment overrides.
 pub(crate) fn http_config(env: &HashMap<String, String>) -> Result<HttpConfig, String> {
@@ -191,6 +199,19 @@ pub(crate) fn http_config(env: &HashMap<String, String>) -> Result<HttpConfig, S
     }
     if let Some(v) = env.get(CA_FILE_ENV).filter(|v| !v.trim().is_empty()) {
         config.ca_file = Some(PathBuf::from(v.trim()));
+    }
+    if let Some(v) = env
+        .get(MAX_RESPONSE_BYTES_ENV)
+        .filter(|v| !v.trim().is_empty())
+    {
+        match v.trim().parse::<u64>() {
+            Ok(n) if MAX_RESPONSE_BYTES_RANGE.contains(&n) => config.max_body_bytes = n,
+            _ => {
+                return Err(format!(
+                    "{MAX_RESPONSE_BYTES_ENV}={v:?} is invalid: give a byte count between 1024 and 1073741824 (default 67108864 = 64 MiB)"
+                ));
+            }
+        }
     }
     Ok(config)
 }

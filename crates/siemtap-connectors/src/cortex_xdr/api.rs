@@ -121,7 +121,7 @@ pub fn alert_event(record: Map<String, Value>) -> VendorEvent {
         event_type: Cow::Borrowed("alert"),
         id: id_text(&record, "alert_id"),
         time: timestamp(epoch_ms(&record, "local_insert_ts")),
-        record,
+        record: record.into(),
     }
 }
 
@@ -142,7 +142,7 @@ pub fn incident_event(record: Map<String, Value>) -> VendorEvent {
         event_type: Cow::Borrowed("incident"),
         id: incident_version_id(&record),
         time: timestamp(epoch_ms(&record, "modification_time")),
-        record,
+        record: record.into(),
     }
 }
 

@@ -79,6 +79,7 @@ pub const STREAMS: &[&str] = &settings::ALL_STREAMS;
 pub const CONNECTOR: Connector = Connector {
     name: "cortex_xdr",
     env_prefix: "XDR",
+    settings: SETTINGS,
     streams: STREAMS,
     drop_in,
 };

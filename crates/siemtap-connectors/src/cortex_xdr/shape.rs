@@ -127,7 +127,7 @@ fn error_source(origin: &str) -> &str {
 
 impl Shaper for XdrShaper {
     fn vendor_event(&self, event: VendorEvent, out: &mut Vec<u8>) {
-        let mut record = event.record;
+        let mut record = event.record.into_object();
         convert_timestamps(&mut record);
         self.envelope.write_vendor(&event.event_type, record, out);
     }
@@ -182,7 +182,7 @@ mod tests {
             event_type: Cow::Borrowed(kind),
             id: None,
             time: None,
-            record: serde_json::from_str(json).unwrap(),
+            record: serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json).unwrap().into(),
         }
     }
 

@@ -2,8 +2,9 @@
 
 use std::borrow::Cow;
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use siemtap_core::VendorEvent;
+use siemtap_core::{Record, VendorEvent};
 
 /// Formats a first-page `start_time`: RFC 3339 UTC with milliseconds.
 pub fn format_start_time(ts: jiff::Timestamp) -> String {
@@ -58,24 +59,30 @@ pub struct ParsedPage {
     pub skipped: usize,
 }
 
-/// Parses a response body; `Err` names what is wrong (for `API_INVALID_RESPONSE`).
+/// Parses a response body; `Err` names what is wrong (for `API_INVALID_RESPONSE`). Items
+/// stay raw JSON text (shaped later in one streaming pass); only `uuid` and `timestamp` are
+/// read from them.
 pub fn parse_page(body: &[u8], event_type: &'static str) -> Result<ParsedPage, String> {
     #[derive(serde::Deserialize)]
-    struct Wire {
+    struct Wire<'a> {
         cursor: Option<Value>,
         has_more: Option<Value>,
-        items: Option<Value>,
+        #[serde(borrow)]
+        items: Option<&'a RawValue>,
     }
-    let wire: Wire =
-        serde_json::from_slice(body).map_err(|e| format!("body is not a JSON object ({e})"))?;
+    let text = std::str::from_utf8(body).map_err(|e| format!("body is not UTF-8 ({e})"))?;
+    let wire: Wire<'_> =
+        serde_json::from_str(text).map_err(|e| format!("body is not a JSON object ({e})"))?;
     let cursor = match wire.cursor {
         Some(Value::String(c)) if !c.is_empty() => c,
         Some(Value::String(_)) => return Err("`cursor` is empty".into()),
         Some(_) => return Err("`cursor` is not a string".into()),
         None => return Err("`cursor` is missing".into()),
     };
-    let items = match wire.items {
-        Some(Value::Array(items)) => items,
+    let items: Vec<&RawValue> = match wire.items {
+        Some(raw) if raw.get().starts_with('[') => {
+            serde_json::from_str(raw.get()).map_err(|e| format!("`items` is not a list ({e})"))?
+        }
         Some(_) => return Err("`items` is not a list".into()),
         None => return Err("`items` is missing".into()),
     };
@@ -83,9 +90,10 @@ pub fn parse_page(body: &[u8], event_type: &'static str) -> Result<ParsedPage, S
     let mut skipped = 0;
     let mut events = Vec::with_capacity(items.len());
     for item in items {
-        match item {
-            Value::Object(record) => events.push(to_event(record, event_type)),
-            _ => skipped += 1,
+        if item.get().starts_with('{') {
+            events.push(to_event(item, event_type));
+        } else {
+            skipped += 1;
         }
     }
     Ok(ParsedPage {
@@ -96,20 +104,34 @@ pub fn parse_page(body: &[u8], event_type: &'static str) -> Result<ParsedPage, S
     })
 }
 
-fn to_event(record: Map<String, Value>, event_type: &'static str) -> VendorEvent {
-    let id = record
-        .get("uuid")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let time = record
-        .get("timestamp")
+/// The two fields the runner needs; every other field is skipped without allocating.
+#[derive(serde::Deserialize)]
+struct Identity {
+    uuid: Option<Value>,
+    timestamp: Option<Value>,
+}
+
+fn to_event(item: &RawValue, event_type: &'static str) -> VendorEvent {
+    // A record the derive cannot read (e.g. a repeated key) is read as a map, like the parsed
+    // path would: the last value wins.
+    let identity = serde_json::from_str::<Identity>(item.get()).unwrap_or_else(|_| {
+        let mut map: Map<String, Value> = serde_json::from_str(item.get()).unwrap_or_default();
+        Identity {
+            uuid: map.remove("uuid"),
+            timestamp: map.remove("timestamp"),
+        }
+    });
+    let id = identity.uuid.as_ref().and_then(Value::as_str).map(str::to_owned);
+    let time = identity
+        .timestamp
+        .as_ref()
         .and_then(Value::as_str)
         .and_then(|t| t.parse::<jiff::Timestamp>().ok());
     VendorEvent {
         event_type: Cow::Borrowed(event_type),
         id,
         time,
-        record,
+        record: Record::Raw(item.to_owned()),
     }
 }
 

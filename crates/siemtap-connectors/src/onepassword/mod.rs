@@ -30,6 +30,7 @@ pub const STREAMS: &[&str] = &settings::ALL_STREAMS;
 pub const CONNECTOR: Connector = Connector {
     name: "1password",
     env_prefix: "OP",
+    settings: SETTINGS,
     streams: STREAMS,
     drop_in,
 };

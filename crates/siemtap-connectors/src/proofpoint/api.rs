@@ -89,7 +89,7 @@ fn siem_event(
         event_type: Cow::Borrowed(category),
         id: Some(id),
         time,
-        record,
+        record: record.into(),
     }
 }
 
@@ -238,7 +238,7 @@ pub fn parse_people(
             event_type: Cow::Borrowed(event_type),
             id: Some(id),
             time,
-            record,
+            record: record.into(),
         });
     }
     Ok(page)
@@ -359,7 +359,7 @@ pub(crate) mod tests {
         );
         assert_eq!(e.time, Some("2021-04-20T21:48:25Z".parse().unwrap()));
         assert_eq!(
-            serde_json::to_string(&e.record["report"]).unwrap(),
+            serde_json::to_string(&e.record.to_object()["report"]).unwrap(),
             r#"{"window":30,"interval":"2021-04-06T21:48:25Z/2021-04-20T21:48:25Z","totalVapUsers":1,"averageAttackIndex":604.6563,"vapAttackIndexThreshold":1032.7329}"#
         );
         assert!(

@@ -56,6 +56,7 @@ pub const STREAMS: &[&str] = &settings::ALL_STREAMS;
 pub const CONNECTOR: Connector = Connector {
     name: "proofpoint",
     env_prefix: "PP",
+    settings: SETTINGS,
     streams: STREAMS,
     drop_in,
 };

@@ -55,7 +55,7 @@ pub(crate) fn extract(
                 event_type: event_type.clone(),
                 id,
                 time,
-                record: record.clone(),
+                record: record.clone().into(),
             });
         }
     }

@@ -188,7 +188,7 @@ impl RestStream {
             event_type: "health".into(),
             id: None,
             time: None,
-            record,
+            record: record.into(),
         }
     }
 

@@ -1,6 +1,8 @@
 use serde_json::{Map, Value};
 
 use super::json::{JsonStyle, write_members, write_str};
+use super::transcode::write_object_members;
+use crate::Record;
 
 /// Where the discriminator goes inside the namespace object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,13 +40,74 @@ impl Envelope {
 
     /// Writes a vendor record: nulls dropped at every depth, the discriminator placed (a vendor
     /// value under the same key moves to `vendor_<key>` right after it), the tenant added
-    /// unless the record already has that key.
-    pub fn write_vendor(
-        &self,
-        event_type: &str,
-        mut record: Map<String, Value>,
-        out: &mut Vec<u8>,
-    ) {
+    /// unless the record already has that key. A raw record is shaped in one streaming pass
+    /// unless it may hold the discriminator or tenant key (then it is parsed first): both paths
+    /// write the same bytes.
+    pub fn write_vendor(&self, event_type: &str, record: impl Into<Record>, out: &mut Vec<u8>) {
+        let raw = match record.into() {
+            Record::Object(map) => return self.write_vendor_object(event_type, map, out),
+            Record::Raw(raw) => raw,
+        };
+        let text = raw.get();
+        let may_collide = text.contains(&format!("\"{}\"", self.discriminator))
+            || (self.tenant.is_some() && text.contains("\"tenant\""));
+        let start = out.len();
+        if may_collide || !self.write_raw(event_type, text, out) {
+            out.truncate(start);
+            let map = serde_json::from_str(text).unwrap_or_default();
+            self.write_vendor_object(event_type, map, out);
+        }
+    }
+
+    /// The streaming path; `false` if `text` is not an object.
+    fn write_raw(&self, event_type: &str, text: &str, out: &mut Vec<u8>) -> bool {
+        let (item_sep, key_sep): (&[u8], &[u8]) = match self.style {
+            JsonStyle::Compact => (b",", b":"),
+            JsonStyle::Python => (b", ", b": "),
+        };
+        out.extend_from_slice(b"{\"integration\"");
+        out.extend_from_slice(key_sep);
+        write_str(out, self.integration);
+        out.extend_from_slice(item_sep);
+        write_str(out, self.namespace);
+        out.extend_from_slice(key_sep);
+        out.push(b'{');
+        let mut members = 0;
+        if self.position == DiscriminatorPosition::First {
+            write_str(out, self.discriminator);
+            out.extend_from_slice(key_sep);
+            write_str(out, event_type);
+            members += 1;
+        }
+        let before = out.len();
+        if members > 0 {
+            out.extend_from_slice(item_sep);
+        }
+        match write_object_members(text, self.style, out) {
+            None => return false,
+            Some(0) => out.truncate(before),
+            Some(n) => members += n,
+        }
+        let push = |out: &mut Vec<u8>, key: &str, value: &str, members: &mut usize| {
+            if *members > 0 {
+                out.extend_from_slice(item_sep);
+            }
+            write_str(out, key);
+            out.extend_from_slice(key_sep);
+            write_str(out, value);
+            *members += 1;
+        };
+        if let Some(t) = &self.tenant {
+            push(out, TENANT, t, &mut members);
+        }
+        if self.position == DiscriminatorPosition::Last {
+            push(out, self.discriminator, event_type, &mut members);
+        }
+        out.extend_from_slice(b"}}");
+        true
+    }
+
+    fn write_vendor_object(&self, event_type: &str, mut record: Map<String, Value>, out: &mut Vec<u8>) {
         record.retain(|_, v| drop_nulls(v));
         let event_type = Value::String(event_type.to_owned());
         let vendor_key = self.vendor_discriminator_key();

@@ -4,6 +4,7 @@
 
 mod envelope;
 pub mod json;
+mod transcode;
 
 pub use envelope::{DiscriminatorPosition, Envelope, drop_nulls};
 pub use json::JsonStyle;

@@ -11,11 +11,13 @@ mod cortex_xdr;
 mod custom;
 mod onepassword;
 mod proofpoint;
+pub mod siemtap;
 
 use crate::model::{FieldCond, Pattern, Rule, RuleFile};
 use crate::render::pcre_exact;
 
-/// Built-in connectors with a fixed id block.
+/// Built-in rule sets with a fixed id block: the built-in connectors and `siemtap` (health
+/// and error events of every connector).
 pub const BUILTIN: &[BuiltIn] = &[
     BuiltIn {
         name: "1password",
@@ -34,6 +36,13 @@ pub const BUILTIN: &[BuiltIn] = &[
         namespace: "xdr",
         block: 100500,
         group: "cortex_xdr",
+    },
+    // Not a connector: siemtap's own health and error events, installed with every connector.
+    BuiltIn {
+        name: "siemtap",
+        namespace: "siemtap",
+        block: siemtap::BLOCK,
+        group: "siemtap",
     },
 ];
 
@@ -60,7 +69,7 @@ pub fn builtin(name: &str) -> Option<&'static BuiltIn> {
 pub enum GenError {
     /// Unknown connector and no block given.
     #[error(
-        "connector {0:?} is not built in (built in: 1password, proofpoint, cortex_xdr); for a \
+        "connector {0:?} is not built in (built in: 1password, proofpoint, cortex_xdr, siemtap); for a \
          declarative connector pass --block START (a free 100-id block in 100000-119900)"
     )]
     NeedsBlock(String),
@@ -88,6 +97,7 @@ pub fn rules_for(
         "1password" => onepassword::rules(),
         "proofpoint" => proofpoint::rules(),
         "cortex_xdr" => cortex_xdr::rules(),
+        "siemtap" => siemtap::rules(),
         other => {
             let Some(b) = block else {
                 return Err(GenError::NeedsBlock(other.to_string()));

@@ -2,6 +2,7 @@
 //! (vendors.md §1.5, §1.6, §2.9, §3.8, §4.6) and lines the 1Password simulator emitted,
 //! so every generated rule has at least one event that ends on it.
 
+mod health;
 mod onepassword;
 mod others;
 
@@ -147,6 +148,7 @@ pub fn tests_for(
         "1password" => (onepassword::cases(), "1Password"),
         "proofpoint" => (others::proofpoint(), "Proofpoint"),
         "cortex_xdr" => (others::cortex_xdr(), "Cortex XDR"),
+        "siemtap" => (health::cases(), "siemtap"),
         other => {
             let Some(b) = block else {
                 return Err(GenError::NeedsBlock(other.to_string()));

@@ -3,6 +3,8 @@
 //!
 //! | module        | what it proves                                                         |
 //! |---------------|------------------------------------------------------------------------|
+//! | `bad_input`   | malformed config/connector/secrets files, huge (1 GiB), nested, non-UTF-8 |
+//! |               | and non-JSON responses: clear errors, recovery, bounded memory; fuzz seeds |
 //! | `budget`      | --max-runtime and SIGTERM stop at a checkpoint, exit 0, resume exactly   |
 //! | `drain`       | full drain equals the oracle; a second run adds nothing; shapes         |
 //! | `faults`      | each injected fault → one error event, no cursor advance, recovery      |
@@ -22,12 +24,12 @@
 //! |               | format; no listener → exit 1, no cursor advance; then full delivery      |
 //! | `proofpoint`  | Proofpoint: drain = oracle, late events, 7-day catch-up under kills, faults, gaps, canaries |
 
-
 // Campaign tests print their figures (docs/reliability.md quotes them) on stderr.
 #![allow(clippy::print_stderr)]
 
 mod harness;
 
+mod bad_input;
 mod budget;
 mod canary;
 mod config;

@@ -1,0 +1,254 @@
+//! Streaming shaping of a raw vendor record: the JSON text is rewritten in one pass (nulls
+//! dropped at every depth, separators and ASCII escaping of the output style, numbers as the
+//! parsed-tree path writes them) without building a `serde_json::Value` tree. This is the hot
+//! path of a drain; it must produce exactly what `Envelope::write_vendor` produces for the
+//! parsed record.
+
+use super::json::{JsonStyle, python_float_repr, write_str};
+
+/// Writes the members of the raw JSON object `raw` (without the surrounding braces), nulls
+/// dropped. Returns the number of members written, or `None` if `raw` is not an object (the
+/// caller then falls back to the parsed path).
+pub fn write_object_members(raw: &str, style: JsonStyle, out: &mut Vec<u8>) -> Option<usize> {
+    let mut r = Reader { b: raw.as_bytes(), i: 0 };
+    r.ws();
+    if r.peek()? != b'{' {
+        return None;
+    }
+    let start = out.len();
+    let written = r.object_body(style, out);
+    if written.is_none() {
+        out.truncate(start);
+    }
+    written
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    fn expect(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    /// After `{`: members until `}`; returns how many were written.
+    fn object_body(&mut self, style: JsonStyle, out: &mut Vec<u8>) -> Option<usize> {
+        let (item_sep, key_sep): (&[u8], &[u8]) = seps(style);
+        self.expect(b'{')?;
+        let mut written = 0;
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(0);
+        }
+        loop {
+            self.ws();
+            let key = self.string_token()?;
+            self.expect(b':')?;
+            self.ws();
+            if self.at_null() {
+                self.i += 4;
+            } else {
+                if written > 0 {
+                    out.extend_from_slice(item_sep);
+                }
+                write_string_token(key, out)?;
+                out.extend_from_slice(key_sep);
+                self.value(style, out)?;
+                written += 1;
+            }
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(written);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn array(&mut self, style: JsonStyle, out: &mut Vec<u8>) -> Option<()> {
+        let (item_sep, _) = seps(style);
+        self.expect(b'[')?;
+        out.push(b'[');
+        let mut written = 0;
+        self.ws();
+        if self.peek()? == b']' {
+            self.i += 1;
+            out.push(b']');
+            return Some(());
+        }
+        loop {
+            self.ws();
+            if self.at_null() {
+                self.i += 4;
+            } else {
+                if written > 0 {
+                    out.extend_from_slice(item_sep);
+                }
+                self.value(style, out)?;
+                written += 1;
+            }
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    out.push(b']');
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn at_null(&self) -> bool {
+        self.b[self.i..].starts_with(b"null")
+    }
+
+    fn value(&mut self, style: JsonStyle, out: &mut Vec<u8>) -> Option<()> {
+        self.ws();
+        match self.peek()? {
+            b'{' => {
+                out.push(b'{');
+                self.object_body(style, out)?;
+                out.push(b'}');
+            }
+            b'[' => self.array(style, out)?,
+            b'"' => {
+                let token = self.string_token()?;
+                write_string_token(token, out)?;
+            }
+            b't' if self.b[self.i..].starts_with(b"true") => {
+                self.i += 4;
+                out.extend_from_slice(b"true");
+            }
+            b'f' if self.b[self.i..].starts_with(b"false") => {
+                self.i += 5;
+                out.extend_from_slice(b"false");
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = self.i;
+                while matches!(self.peek(), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')) {
+                    self.i += 1;
+                }
+                write_number_token(&self.b[start..self.i], out)?;
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// A string token including its quotes.
+    fn string_token(&mut self) -> Option<&'a [u8]> {
+        let start = self.i;
+        if self.peek()? != b'"' {
+            return None;
+        }
+        self.i += 1;
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    self.i += 1;
+                    let b: &'a [u8] = self.b;
+                    return Some(&b[start..self.i]);
+                }
+                b'\\' => self.i += 2,
+                _ => self.i += 1,
+            }
+        }
+    }
+}
+
+fn seps(style: JsonStyle) -> (&'static [u8], &'static [u8]) {
+    match style {
+        JsonStyle::Compact => (b",", b":"),
+        JsonStyle::Python => (b", ", b": "),
+    }
+}
+
+/// Re-encodes a string token (with quotes) in the output escaping.
+fn write_string_token(token: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    let inner = &token[1..token.len() - 1];
+    if inner.is_ascii() && !inner.contains(&b'\\') {
+        // Printable ASCII without escapes is written as it is; write_str handles the rest.
+        let text = std::str::from_utf8(inner).ok()?;
+        write_str(out, text);
+    } else {
+        let text: String = serde_json::from_slice(token).ok()?;
+        write_str(out, &text);
+    }
+    Some(())
+}
+
+/// Integers as written (Python keeps arbitrary precision; `-0` is `0`), floats as Python's repr.
+fn write_number_token(token: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    if token.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        let f: f64 = std::str::from_utf8(token).ok()?.parse().ok()?;
+        out.extend_from_slice(python_float_repr(f).as_bytes());
+    } else if token == b"-0" {
+        out.push(b'0');
+    } else {
+        out.extend_from_slice(token);
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shape::json::write_object;
+
+    /// The streaming path must equal the parsed path for every style.
+    fn same_as_parsed(raw: &str) {
+        for style in [JsonStyle::Python, JsonStyle::Compact] {
+            let mut streamed = vec![b'{'];
+            write_object_members(raw, style, &mut streamed).expect("an object");
+            streamed.push(b'}');
+            let mut parsed: serde_json::Value = serde_json::from_str(raw).unwrap();
+            crate::shape::drop_nulls(&mut parsed);
+            let mut tree = Vec::new();
+            write_object(&mut tree, parsed.as_object().unwrap(), style);
+            assert_eq!(String::from_utf8(streamed).unwrap(), String::from_utf8(tree).unwrap(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn matches_the_parsed_path() {
+        same_as_parsed(r#"{"uuid":"U1","country":"","details":null,"n":[1,null,{"a":null,"b":2.50}],"z":{}}"#);
+        same_as_parsed(" { \"a\" : [ ] , \"b\" : { } , \"c\" : true , \"d\" : false } ");
+        same_as_parsed(r#"{"name":"Zo\u00eb 李雷 😀","esc":"a\"b\\c\/d\n\t\u0001","lat":43.64,"lng":-79.433,"e":1e16,"small":1E-7,"i":-12}"#);
+        same_as_parsed(r#"{"nested":{"deep":[[null],[1,[2,[3,null]]]]},"s":"\u007f"}"#);
+    }
+
+    #[test]
+    fn negative_zero_and_huge_integers_are_written_as_python_does() {
+        // json.dumps(json.loads(...)) in CPython: -0 → 0; integers keep full precision.
+        let mut out = Vec::new();
+        write_object_members(r#"{"z":-0,"big":123456789012345678901234567890}"#, JsonStyle::Python, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), r#""z": 0, "big": 123456789012345678901234567890"#);
+    }
+
+    #[test]
+    fn not_an_object_falls_back() {
+        let mut out = Vec::new();
+        assert_eq!(write_object_members("[1,2]", JsonStyle::Compact, &mut out), None);
+        assert_eq!(write_object_members("{\"a\":", JsonStyle::Compact, &mut out), None);
+        assert!(out.is_empty());
+    }
+}
