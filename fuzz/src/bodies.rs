@@ -11,8 +11,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
+/// A fuzz target's body.
+pub type Body = fn(&[u8]);
+
 /// Every target: `(name, body)`; the name is the cargo-fuzz target and the corpus directory.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("secrets_file", secrets_file),
     ("connector_file", connector_file),
     ("state_file", state_file),
@@ -129,10 +132,10 @@ pub fn proofpoint_page(data: &[u8]) {
 /// (records + skipped non-objects = the array's length).
 pub fn xdr_page(data: &[u8]) {
     for key in ["alerts", "incidents"] {
-        if let Ok(reply) = siemtap_connectors::cortex_xdr::parse_reply(data, key) {
-            if let Some(n) = array_len(data, &format!("/reply/{key}")) {
-                assert_eq!(reply.records.len() + reply.skipped, n, "records lost");
-            }
+        if let Ok(reply) = siemtap_connectors::cortex_xdr::parse_reply(data, key)
+            && let Some(n) = array_len(data, &format!("/reply/{key}"))
+        {
+            assert_eq!(reply.records.len() + reply.skipped, n, "records lost");
         }
     }
 }

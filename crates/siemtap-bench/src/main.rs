@@ -39,7 +39,12 @@ async fn main() -> Result<(), Error> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder().build()?;
     let start = Instant::now();
-    let drained = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let drained = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["1password", base, token, path, limit] => {
             onepassword::drain(&client, base, token, path, limit.parse()?).await?
         }

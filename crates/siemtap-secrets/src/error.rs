@@ -69,6 +69,19 @@ pub enum SecretsError {
         /// 1-based line number of the first invalid byte.
         line: usize,
     },
+    /// The secrets file holds a NUL byte: it is UTF-16 or binary, not `KEY=VALUE` text. Names the line, never
+    /// the content.
+    #[error(
+        "{} contains a NUL byte at line {line}; it looks like UTF-16 or binary data. Fix: re-save the file as \
+         UTF-8 (plain `KEY=VALUE` text)",
+        path.display()
+    )]
+    NulByte {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number of the first NUL byte.
+        line: usize,
+    },
     /// A [`crate::CredentialKey`] whose `cred_name` is not a plain file name (empty, `.`, `..`, or contains `/`
     /// or a NUL byte). Looking it up could escape `$CREDENTIALS_DIRECTORY`.
     #[error(

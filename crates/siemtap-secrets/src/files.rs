@@ -39,6 +39,14 @@ pub(crate) fn load_secrets_file(
         source,
     })?;
     let text = utf8(path, &bytes)?;
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        // UTF-16 text without a byte-order mark is valid UTF-8 full of NULs: its keys would
+        // silently never match.
+        return Err(SecretsError::NulByte {
+            path: path.to_owned(),
+            line: line_of(&bytes, at),
+        });
+    }
     let pairs = parse_secrets(text);
     tracing::debug!(path = %path.display(), keys = pairs.len(), "secrets file loaded");
     Ok(Some(pairs))
@@ -73,16 +81,15 @@ fn read_all(mut file: File, len: u64) -> io::Result<Zeroizing<Vec<u8>>> {
 
 /// Validate UTF-8, naming the 1-based line of the first invalid byte (never the bytes themselves).
 fn utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, SecretsError> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        SecretsError::NotUtf8 {
-            path: path.to_owned(),
-            line,
-        }
+    std::str::from_utf8(bytes).map_err(|e| SecretsError::NotUtf8 {
+        path: path.to_owned(),
+        line: line_of(bytes, e.valid_up_to()),
     })
+}
+
+/// 1-based line of the byte at `offset`.
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count()
 }
 
 /// Refuse a secrets file that "other" may read or write; warn when the group may write it.

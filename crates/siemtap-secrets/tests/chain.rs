@@ -299,6 +299,27 @@ fn invalid_utf8_names_file_and_line() {
 }
 
 #[test]
+fn nul_bytes_and_utf16_without_bom_are_refused_naming_the_line() {
+    let tmp = TempDir::new().unwrap();
+    // UTF-16LE without a byte-order mark is valid UTF-8 with a NUL after every ASCII byte.
+    let utf16: Vec<u8> = "OP_BEARER_TOKEN=CANARY-7f3a9e\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let nul_in_value = b"A=1\nOP_BEARER_TOKEN=CANARY\x007f3a9e\n".to_vec();
+    for (bytes, want_line) in [(utf16, 1), (nul_in_value, 2)] {
+        let file = write(tmp.path(), ".secrets", &bytes, 0o600);
+        let err = CredentialChain::new(sources(None, Some(&file), &[])).unwrap_err();
+        assert!(
+            matches!(&err, SecretsError::NulByte { path, line } if path == &file && *line == want_line),
+            "{err:?}"
+        );
+        let msg = err.to_string();
+        assert!(msg.contains("UTF-8") && !msg.contains("CANARY"), "{msg}");
+    }
+}
+
+#[test]
 fn setting_reads_file_then_env_never_credentials_directory() {
     let tmp = TempDir::new().unwrap();
     write(

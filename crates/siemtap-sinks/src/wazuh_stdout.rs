@@ -154,7 +154,10 @@ mod tests {
         );
         send(&mut g, &batch(&[small, &huge, small]));
         let out = cap.0.lock().unwrap().clone();
-        let lines: Vec<&[u8]> = out.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+        let lines: Vec<&[u8]> = out
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .collect();
         assert_eq!(lines.len(), 4, "small, shrunk, health, small");
         assert_eq!(lines[0], small.as_bytes());
         assert_eq!(lines[3], small.as_bytes());

@@ -213,7 +213,10 @@ impl serde::Serialize for Entry<'_> {
 }
 
 /// The snapshot as the top-level JSON object, keys sorted.
-pub(crate) fn to_json(snapshot: &StateSnapshot, ledgers: LedgerView) -> BTreeMap<String, Entry<'_>> {
+pub(crate) fn to_json(
+    snapshot: &StateSnapshot,
+    ledgers: LedgerView,
+) -> BTreeMap<String, Entry<'_>> {
     let mut top: BTreeMap<String, Entry<'_>> = snapshot
         .extra
         .iter()
@@ -224,10 +227,16 @@ pub(crate) fn to_json(snapshot: &StateSnapshot, ledgers: LedgerView) -> BTreeMap
             top.insert(format!("{key}{CURSOR}"), Entry::Borrowed(cursor));
         }
         if let Some(ts) = stream.last_poll {
-            top.insert(format!("{key}{LAST_POLL}"), Entry::Value(format_last_poll(ts).into()));
+            top.insert(
+                format!("{key}{LAST_POLL}"),
+                Entry::Value(format_last_poll(ts).into()),
+            );
         }
         if let Some(ts) = stream.high_water {
-            top.insert(format!("{key}{HIGH_WATER}"), Entry::Value(ts.to_string().into()));
+            top.insert(
+                format!("{key}{HIGH_WATER}"),
+                Entry::Value(ts.to_string().into()),
+            );
         }
         if !stream.ledger.is_empty() {
             let value = match ledgers {

@@ -112,7 +112,8 @@ impl StateStore {
         } else {
             self.snapshot.streams.insert(key.to_owned(), stream)
         };
-        let previous_output = output.map(|(id, len)| (id, self.snapshot.outputs.insert(id.to_owned(), len)));
+        let previous_output =
+            output.map(|(id, len)| (id, self.snapshot.outputs.insert(id.to_owned(), len)));
         let written = self.write();
         if written.is_err() {
             match previous_stream {

@@ -1,6 +1,7 @@
 //! Wazuh artefacts for siemtap: the rules model, rule generation per connector, a checker
 //! that rejects what Wazuh would reject or silently mishandle, an offline rule evaluator
-//! that runs Wazuh INI rule tests, the `ossec.conf` wodle stanza and the install layout.
+//! that runs Wazuh INI rule tests, a client for a manager's logtest socket ([`logtest`]), the
+//! `ossec.conf` wodle stanza and the install layout.
 //!
 //! No decoder is generated or needed: siemtap events are one-line JSON objects starting
 //! `{"`, which Wazuh's stock `json` decoder decodes (see [`generate`]).
@@ -11,6 +12,7 @@ pub mod flatten;
 pub mod generate;
 pub mod ini;
 pub mod install;
+pub mod logtest;
 pub mod model;
 pub mod osregex;
 pub mod ossec_conf;

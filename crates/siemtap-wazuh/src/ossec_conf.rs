@@ -103,7 +103,26 @@ pub fn wodle_stanza(o: &WodleOptions) -> Result<String, ConfError> {
         return Err(ConfError::Interval(o.interval.clone()));
     }
     let command = command_line(o)?;
+    let budget = max_runtime_for(o.timeout)?;
     let mut s = String::new();
+    // XML comments may not contain "--", so options are named without their dashes.
+    if o.socket {
+        s.push_str(&format!(
+            "<!-- siemtap {}: socket sink (preferred). siemtap sends each event to analysisd's\n     \
+             queue socket as it is fetched; modulesd only schedules the run (ignore_output).\n     \
+             The run budget (max-runtime {budget} s) stays below timeout ({} s). -->\n",
+            o.connector, o.timeout
+        ));
+    } else {
+        s.push_str(&format!(
+            "<!-- siemtap {}: command-wodle mode (stdout). Wazuh forwards the lines only after the\n     \
+             run ends, at 100 events/s per wodle (wazuh_modules.max_eps), and keeps at most 64 MiB\n     \
+             of output per run: keep events per run below 100 x interval seconds. The run budget\n     \
+             (max-runtime {budget} s) stays below timeout ({} s). For volume use the socket sink\n     \
+             (siemtap wazuh ossec-conf {} with socket, or the systemd units). -->\n",
+            o.connector, o.timeout, o.connector
+        ));
+    }
     s.push_str("<wodle name=\"command\">\n");
     s.push_str("  <disabled>no</disabled>\n");
     s.push_str(&format!("  <tag>siemtap-{}</tag>\n", o.connector));
@@ -151,6 +170,12 @@ mod tests {
         assert!(s.contains("<ignore_output>yes</ignore_output>"));
         assert!(s.contains("<timeout>280</timeout>"));
         assert!(s.contains("<tag>siemtap-1password</tag>"));
+        assert!(s.contains("socket sink (preferred)"), "{s}");
+        // The comments are well-formed XML comments: no "--" inside.
+        for c in s.split("<!--").skip(1) {
+            let body = c.split("-->").next().unwrap();
+            assert!(!body.contains("--"), "{body}");
+        }
     }
 
     #[test]
@@ -163,6 +188,7 @@ mod tests {
         };
         let s = wodle_stanza(&o).unwrap();
         assert!(s.contains("--output stdout --max-runtime 103"), "{s}");
+        assert!(s.contains("100 events/s") && s.contains("64 MiB"), "{s}");
         assert!(s.contains("<ignore_output>no</ignore_output>"));
         let o = WodleOptions {
             prefix: "/opt/wazuh".into(),

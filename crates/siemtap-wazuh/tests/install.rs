@@ -164,5 +164,8 @@ fn health_rules_come_with_any_connector_selection() {
     assert!(rules.join("siemtap_1password_rules.xml").exists());
     assert!(!rules.join("siemtap_proofpoint_rules.xml").exists());
     let health = std::fs::read_to_string(rules.join("siemtap_health_rules.xml")).unwrap();
-    assert!(health.contains("<rule id=\"100802\" level=\"8\""), "{health}");
+    assert!(
+        health.contains("<rule id=\"100802\" level=\"8\""),
+        "{health}"
+    );
 }

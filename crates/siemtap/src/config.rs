@@ -93,6 +93,22 @@ pub fn position(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// A TOML message that does not name the key it points at (`duplicate key`) gets the key
+/// appended. Only a bare key is quoted back, never a value (settings may hold secrets).
+fn name_key(text: &str, span: std::ops::Range<usize>, message: &str) -> String {
+    let key = text.get(span).unwrap_or("").trim();
+    let bare = !key.is_empty()
+        && key.len() <= 64
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if bare && message.contains("key") && !message.contains(key) {
+        format!("{message} `{key}`")
+    } else {
+        message.to_string()
+    }
+}
+
 /// Parses `"90s"`, `"5m"`, `"24h"`, `"7d"` (or plain seconds).
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();
@@ -108,18 +124,29 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         "d" => n * 86400.0,
         _ => return None,
     };
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    // `try_`: a huge value ("99999999999999999999d") is refused instead of panicking.
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 impl Config {
     /// Reads and checks a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let bytes = std::fs::read(path).map_err(|e| ConfigError {
             file: display.clone(),
             line: 0,
             column: 0,
             message: format!("cannot read the configuration file: {e}"),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let (line, column) = position(&String::from_utf8_lossy(valid), valid.len());
+            ConfigError {
+                file: display.clone(),
+                line,
+                column,
+                message: "the file is not valid UTF-8 here; re-save it as UTF-8".into(),
+            }
         })?;
         let at = |span: std::ops::Range<usize>, message: String| {
             let (line, column) = position(&text, span.start);
@@ -130,8 +157,10 @@ impl Config {
                 message,
             }
         };
-        let file: ConfigFile = toml::from_str(&text)
-            .map_err(|e| at(e.span().unwrap_or(0..0), e.message().trim().to_string()))?;
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            at(span.clone(), name_key(&text, span, e.message().trim()))
+        })?;
         if file.sources.is_empty() {
             return Err(at(
                 0..0,
@@ -290,6 +319,8 @@ mod tests {
         assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
         assert_eq!(parse_duration("120"), Some(Duration::from_secs(120)));
         assert_eq!(parse_duration("5 parsecs"), None);
+        assert_eq!(parse_duration("99999999999999999999999d"), None);
+        assert_eq!(parse_duration("1e400"), None);
     }
 
     #[test]

@@ -92,15 +92,42 @@ fn check_config(path: &Path) -> Vec<String> {
                     siemtap_connectors::REGISTRY.iter().map(|c| c.name).collect::<Vec<_>>().join(", "),
                     config.connector_dirs().iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
                 ))),
-                Some(file) => {
-                    if let Err(e) = siemtap_connectors::rest::load_file(&file) {
-                        problems.push(e.to_string());
+                Some(file) => match siemtap_connectors::rest::load_file(&file) {
+                    Err(e) => problems.push(e.to_string()),
+                    // The dry run checks the settings against the variables the file declares.
+                    Ok(spec) => {
+                        if let Some(m) = check_declarative_settings(&spec, source, &http) {
+                            problems.push(at(m));
+                        }
                     }
-                }
+                },
             }
         }
     }
     problems
+}
+
+/// Settings problems of a declarative source (unknown or missing variables), found by a dry
+/// run that needs no secrets and no network.
+fn check_declarative_settings(
+    spec: &siemtap_connectors::rest::ConnectorSpec,
+    source: &crate::config::SourceConfig,
+    http: &siemtap_http::HttpClient,
+) -> Option<String> {
+    let chain =
+        siemtap_secrets::CredentialChain::new(siemtap_secrets::ChainSources::default()).ok()?;
+    let opts = siemtap_connectors::rest::SourceOptions {
+        source_name: source.name.get_ref(),
+        settings: &source.settings,
+        chain: &chain,
+        http: http.clone(),
+        streams: source.streams.clone(),
+        lookback: None,
+    };
+    match spec.plan(opts, &siemtap_core::StateStore::ephemeral()) {
+        Err(f) if f.code == siemtap_core::ErrorCode::ConfigInvalid => Some(f.message),
+        _ => None,
+    }
 }
 
 /// Validates every file; prints one line per file (and per problem).

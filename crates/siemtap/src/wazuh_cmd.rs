@@ -1,5 +1,6 @@
-//! `siemtap wazuh rules|decoders|tests|check|test|eval|ossec-conf|install`: generated Wazuh
-//! artefacts, the rule checker, the offline rule evaluator and the manager install.
+//! `siemtap wazuh rules|decoders|tests|check|test|eval|logtest|ossec-conf|install`: generated
+//! Wazuh artefacts, the rule checker, the offline rule evaluator, the logtest-socket client and
+//! the manager install.
 //!
 //! Exit codes: 0 success; 1 the checked files or tests failed (or the install stopped);
 //! 2 usage error (unknown connector, unreadable file, bad option).
@@ -13,6 +14,7 @@ use siemtap_wazuh::engine::Engine;
 use siemtap_wazuh::generate::{BUILTIN, rules_for};
 use siemtap_wazuh::ini;
 use siemtap_wazuh::install::{InstallOptions, execute, plan, render_plan};
+use siemtap_wazuh::logtest::{DEFAULT_LOGTEST_SOCKET, LogtestClient};
 use siemtap_wazuh::ossec_conf::{DEFAULT_PREFIX, WodleOptions, sha256_file, wodle_stanza};
 use siemtap_wazuh::parse::Severity;
 use siemtap_wazuh::render::render_file;
@@ -78,6 +80,18 @@ pub enum WazuhAction {
         /// Rules files, in load order.
         #[arg(long, required = true, num_args = 1..)]
         rules: Vec<PathBuf>,
+    },
+    /// Run Wazuh INI rule tests through a manager's logtest socket (optional: needs a running
+    /// Wazuh 4.x analysisd with the rules installed).
+    Logtest {
+        /// INI test file.
+        file: PathBuf,
+        /// The logtest socket (AF_UNIX stream).
+        #[arg(long, default_value = DEFAULT_LOGTEST_SOCKET)]
+        socket: PathBuf,
+        /// Event location (`wazuh-logtest` uses `stdin`).
+        #[arg(long, default_value = ini::LOCATION)]
+        location: String,
     },
     /// Print the ossec.conf command-wodle stanza for a connector.
     OssecConf {
@@ -234,6 +248,11 @@ pub fn run(args: WazuhArgs) -> Exit {
         }
         WazuhAction::Test { file, rules } => test(&file, &rules),
         WazuhAction::Eval { rules } => eval(&rules),
+        WazuhAction::Logtest {
+            file,
+            socket,
+            location,
+        } => logtest(&file, socket, location),
         WazuhAction::OssecConf {
             connector,
             socket,
@@ -282,21 +301,31 @@ fn test(file: &PathBuf, rules: &[PathBuf]) -> Exit {
         Ok(e) => e,
         Err(code) => return code,
     };
-    let text = match std::fs::read_to_string(file) {
-        Ok(t) => t,
-        Err(e) => {
-            say(&format!("siemtap: cannot read {}: {e}", file.display()));
-            return Exit::Usage;
-        }
-    };
-    let sections = match ini::parse(&file.display().to_string(), &text) {
+    let sections = match read_ini(file) {
         Ok(s) => s,
-        Err(e) => {
-            say(&format!("siemtap: {e}"));
-            return Exit::Usage;
-        }
+        Err(code) => return code,
     };
     let results = ini::run(&engine, &sections);
+    let failed = report_results(file, &results);
+    let code = out(&format!(
+        "{} passed, {failed} failed\n",
+        results.len() - failed
+    ));
+    if failed == 0 { code } else { Exit::Delivery }
+}
+
+fn read_ini(file: &PathBuf) -> Result<Vec<ini::Section>, Exit> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        say(&format!("siemtap: cannot read {}: {e}", file.display()));
+        Exit::Usage
+    })?;
+    ini::parse(&file.display().to_string(), &text).map_err(|e| {
+        say(&format!("siemtap: {e}"));
+        Exit::Usage
+    })
+}
+
+fn report_results(file: &std::path::Path, results: &[ini::LineResult]) -> usize {
     let failed: Vec<_> = results.iter().filter(|r| !r.ok).collect();
     for r in &failed {
         say(&format!(
@@ -315,13 +344,35 @@ fn test(file: &PathBuf, rules: &[PathBuf]) -> Exit {
             r.description
         ));
     }
-    let text = format!(
-        "{} passed, {} failed\n",
-        results.len() - failed.len(),
-        failed.len()
-    );
-    let code = out(&text);
-    if failed.is_empty() {
+    failed.len()
+}
+
+/// `siemtap wazuh logtest`: the INI tests over a real manager's logtest socket.
+fn logtest(file: &PathBuf, socket: PathBuf, location: String) -> Exit {
+    let sections = match read_ini(file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let client = LogtestClient::new(socket).with_location(location);
+    let (results, warnings) = match client.run_sections(&sections) {
+        Ok(r) => r,
+        Err(e) => {
+            say(&format!("siemtap: {e}"));
+            return Exit::Delivery;
+        }
+    };
+    let failed = report_results(file, &results);
+    for w in &warnings {
+        say(&format!(
+            "siemtap: analysisd warned while loading rules (fix the rules): {w}"
+        ));
+    }
+    let code = out(&format!(
+        "{} passed, {failed} failed, {} rule-loading warning(s)\n",
+        results.len() - failed,
+        warnings.len()
+    ));
+    if failed == 0 && warnings.is_empty() {
         code
     } else {
         Exit::Delivery

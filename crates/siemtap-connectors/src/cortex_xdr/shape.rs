@@ -182,7 +182,9 @@ mod tests {
             event_type: Cow::Borrowed(kind),
             id: None,
             time: None,
-            record: serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json).unwrap().into(),
+            record: serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json)
+                .unwrap()
+                .into(),
         }
     }
 

@@ -121,7 +121,11 @@ fn to_event(item: &RawValue, event_type: &'static str) -> VendorEvent {
             timestamp: map.remove("timestamp"),
         }
     });
-    let id = identity.uuid.as_ref().and_then(Value::as_str).map(str::to_owned);
+    let id = identity
+        .uuid
+        .as_ref()
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let time = identity
         .timestamp
         .as_ref()

@@ -98,7 +98,9 @@ mod tests {
             event_type: category.into(),
             id: None,
             time: None,
-            record: serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json).unwrap().into(),
+            record: serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json)
+                .unwrap()
+                .into(),
         }
     }
 

@@ -115,7 +115,11 @@ impl<'s> Runner<'s> {
             match source.open(ctx).await {
                 Ok(opened) => Some(opened),
                 Err(failure) if expired(self.options.deadline) => {
-                    tracing::info!(source = source.label(), "run budget reached while opening ({})", describe(&failure));
+                    tracing::info!(
+                        source = source.label(),
+                        "run budget reached while opening ({})",
+                        describe(&failure)
+                    );
                     None
                 }
                 Err(failure) => {

@@ -139,7 +139,9 @@ pub(super) async fn run_stream(
                 tracing::warn!(stream = %key, source = source.label(), "{}", describe(&failure));
                 run.outcome.success = false;
                 run.failures += 1;
-                runner.emit_failure(store, source.shaper(), &failure).await?;
+                runner
+                    .emit_failure(store, source.shaper(), &failure)
+                    .await?;
                 break;
             }
         };
@@ -170,7 +172,11 @@ pub(super) async fn run_stream(
         let output = delivery
             .and_then(|d| d.committed_length)
             .zip(runner.sink.output_id().map(str::to_owned));
-        if let Err(e) = store.commit(&key, next, output.as_ref().map(|(len, id)| (id.as_str(), *len))) {
+        if let Err(e) = store.commit(
+            &key,
+            next,
+            output.as_ref().map(|(len, id)| (id.as_str(), *len)),
+        ) {
             if let Some(f) = in_flight.take() {
                 f.abort();
             }
@@ -212,7 +218,9 @@ fn apply_page(
     for notice in &page.notices {
         tracing::warn!(source = source.label(), "{}", describe(notice));
         run.failures += 1;
-        runner.batch.push_with(|out| shaper.error_event(notice, now, out));
+        runner
+            .batch
+            .push_with(|out| shaper.error_event(notice, now, out));
     }
     for event in page.events {
         if let Some(id) = &event.id {
@@ -229,7 +237,9 @@ fn apply_page(
             next.high_water = Some(time);
         }
         run.outcome.delivered += 1;
-        runner.batch.push_with(|out| shaper.vendor_event(event, out));
+        runner
+            .batch
+            .push_with(|out| shaper.vendor_event(event, out));
     }
     if page.cursor.is_some() {
         next.cursor = page.cursor;
@@ -237,8 +247,10 @@ fn apply_page(
     next.last_poll = Some(now);
     if let Some(hw) = next.high_water {
         let window = i64::try_from(ledger_window.as_secs()).unwrap_or(i64::MAX);
-        next.ledger
-            .prune(hw.as_second().saturating_sub(window), runner.options.ledger_max_entries);
+        next.ledger.prune(
+            hw.as_second().saturating_sub(window),
+            runner.options.ledger_max_entries,
+        );
     }
 }
 

@@ -107,7 +107,12 @@ impl Envelope {
         true
     }
 
-    fn write_vendor_object(&self, event_type: &str, mut record: Map<String, Value>, out: &mut Vec<u8>) {
+    fn write_vendor_object(
+        &self,
+        event_type: &str,
+        mut record: Map<String, Value>,
+        out: &mut Vec<u8>,
+    ) {
         record.retain(|_, v| drop_nulls(v));
         let event_type = Value::String(event_type.to_owned());
         let vendor_key = self.vendor_discriminator_key();

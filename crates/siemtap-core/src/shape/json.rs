@@ -85,7 +85,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Fast path: copy runs of printable ASCII, escape the rest.
-fn write_ascii(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(super) fn write_ascii(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {

@@ -4,13 +4,16 @@
 //! path of a drain; it must produce exactly what `Envelope::write_vendor` produces for the
 //! parsed record.
 
-use super::json::{JsonStyle, python_float_repr, write_str};
+use super::json::{JsonStyle, python_float_repr, write_ascii, write_str};
 
 /// Writes the members of the raw JSON object `raw` (without the surrounding braces), nulls
 /// dropped. Returns the number of members written, or `None` if `raw` is not an object (the
 /// caller then falls back to the parsed path).
 pub fn write_object_members(raw: &str, style: JsonStyle, out: &mut Vec<u8>) -> Option<usize> {
-    let mut r = Reader { b: raw.as_bytes(), i: 0 };
+    let mut r = Reader {
+        b: raw.as_bytes(),
+        i: 0,
+    };
     r.ws();
     if r.peek()? != b'{' {
         return None;
@@ -144,7 +147,10 @@ impl<'a> Reader<'a> {
             }
             b'-' | b'0'..=b'9' => {
                 let start = self.i;
-                while matches!(self.peek(), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')) {
+                while matches!(
+                    self.peek(),
+                    Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                ) {
                     self.i += 1;
                 }
                 write_number_token(&self.b[start..self.i], out)?;
@@ -186,9 +192,10 @@ fn seps(style: JsonStyle) -> (&'static [u8], &'static [u8]) {
 fn write_string_token(token: &[u8], out: &mut Vec<u8>) -> Option<()> {
     let inner = &token[1..token.len() - 1];
     if inner.is_ascii() && !inner.contains(&b'\\') {
-        // Printable ASCII without escapes is written as it is; write_str handles the rest.
-        let text = std::str::from_utf8(inner).ok()?;
-        write_str(out, text);
+        // ASCII without escapes: no decoding needed, only the output escaping.
+        out.push(b'"');
+        write_ascii(out, inner);
+        out.push(b'"');
     } else {
         let text: String = serde_json::from_slice(token).ok()?;
         write_str(out, &text);
@@ -224,15 +231,23 @@ mod tests {
             crate::shape::drop_nulls(&mut parsed);
             let mut tree = Vec::new();
             write_object(&mut tree, parsed.as_object().unwrap(), style);
-            assert_eq!(String::from_utf8(streamed).unwrap(), String::from_utf8(tree).unwrap(), "{raw}");
+            assert_eq!(
+                String::from_utf8(streamed).unwrap(),
+                String::from_utf8(tree).unwrap(),
+                "{raw}"
+            );
         }
     }
 
     #[test]
     fn matches_the_parsed_path() {
-        same_as_parsed(r#"{"uuid":"U1","country":"","details":null,"n":[1,null,{"a":null,"b":2.50}],"z":{}}"#);
+        same_as_parsed(
+            r#"{"uuid":"U1","country":"","details":null,"n":[1,null,{"a":null,"b":2.50}],"z":{}}"#,
+        );
         same_as_parsed(" { \"a\" : [ ] , \"b\" : { } , \"c\" : true , \"d\" : false } ");
-        same_as_parsed(r#"{"name":"Zo\u00eb 李雷 😀","esc":"a\"b\\c\/d\n\t\u0001","lat":43.64,"lng":-79.433,"e":1e16,"small":1E-7,"i":-12}"#);
+        same_as_parsed(
+            r#"{"name":"Zo\u00eb 李雷 😀","esc":"a\"b\\c\/d\n\t\u0001","lat":43.64,"lng":-79.433,"e":1e16,"small":1E-7,"i":-12}"#,
+        );
         same_as_parsed(r#"{"nested":{"deep":[[null],[1,[2,[3,null]]]]},"s":"\u007f"}"#);
     }
 
@@ -240,15 +255,29 @@ mod tests {
     fn negative_zero_and_huge_integers_are_written_as_python_does() {
         // json.dumps(json.loads(...)) in CPython: -0 → 0; integers keep full precision.
         let mut out = Vec::new();
-        write_object_members(r#"{"z":-0,"big":123456789012345678901234567890}"#, JsonStyle::Python, &mut out).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), r#""z": 0, "big": 123456789012345678901234567890"#);
+        write_object_members(
+            r#"{"z":-0,"big":123456789012345678901234567890}"#,
+            JsonStyle::Python,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#""z": 0, "big": 123456789012345678901234567890"#
+        );
     }
 
     #[test]
     fn not_an_object_falls_back() {
         let mut out = Vec::new();
-        assert_eq!(write_object_members("[1,2]", JsonStyle::Compact, &mut out), None);
-        assert_eq!(write_object_members("{\"a\":", JsonStyle::Compact, &mut out), None);
+        assert_eq!(
+            write_object_members("[1,2]", JsonStyle::Compact, &mut out),
+            None
+        );
+        assert_eq!(
+            write_object_members("{\"a\":", JsonStyle::Compact, &mut out),
+            None
+        );
         assert!(out.is_empty());
     }
 }

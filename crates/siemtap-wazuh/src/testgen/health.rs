@@ -38,12 +38,7 @@ pub fn cases() -> Vec<Case> {
                 "message": "cursor is 3600 s behind"
             })),
         ),
-        Case::one(
-            "event truncated",
-            100802,
-            8,
-            truncated("cortex_xdr"),
-        ),
+        Case::one("event truncated", 100802, 8, truncated("cortex_xdr")),
         Case::one(
             "field limit",
             100803,

@@ -86,3 +86,32 @@ fn tokens_file_example_runs_both_tenants() {
         assert_eq!(n, 15, "tenant {t}");
     }
 }
+
+#[test]
+fn configuration_example_validates() {
+    let doc = configuration_md();
+    let (_, example) = code_blocks(&doc)
+        .into_iter()
+        .find(|(info, body)| info == "toml" && body.contains("[[source]]"))
+        .expect("configuration example");
+    let work = Workdir::new();
+    // The example's absolute paths become paths in a scratch directory.
+    let scratch = work.path("");
+    let text = example.replace("/var/ossec/", &format!("{}/", scratch.display()));
+    let config = work.path("siemtap.toml");
+    std::fs::write(&config, text).unwrap();
+    std::fs::create_dir_all(work.path("connectors")).unwrap();
+    let shipped = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../connectors/okta_system_log.toml"
+    );
+    std::fs::copy(shipped, work.path("connectors/okta_system_log.toml")).unwrap();
+    let out = std::process::Command::new(bin())
+        .arg("validate")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains(": ok"), "{text}");
+}

@@ -8,7 +8,10 @@
 //! | `budget`      | --max-runtime and SIGTERM stop at a checkpoint, exit 0, resume exactly   |
 //! | `drain`       | full drain equals the oracle; a second run adds nothing; shapes         |
 //! | `faults`      | each injected fault → one error event, no cursor advance, recovery      |
-//! | `kill`        | SIGKILL at random points: no gaps; file sink no duplicates              |
+//! | `campaign`    | every connector: SIGKILL under live arrivals (no gaps; file sink no      |
+//! |               | duplicates; stdout ≤ 1 page per kill), kills inside the state write,    |
+//! |               | the fault matrix (a table in code), canaries in every tier and level,   |
+//! |               | a vendor echoing the Authorization header                               |
 //! | `lock`        | a concurrent run exits 3 naming the holder's pid; state intact          |
 //! | `canary`      | a canary secret in every tier appears in no output channel              |
 //! | `cortex_xdr`  | XDR: drain = oracle, late alerts, mid-paging incident updates, kills,   |
@@ -20,6 +23,8 @@
 //! | `demo`        | `siemtap demo` works                                                    |
 //! | `wazuh`       | generated rules pass check and their INI tests; simulator events of all |
 //! |               | three connectors end on their rules; checker errors; install --prefix    |
+//! | `wazuh_delivery`| stdout size guard (oversize event shrunk + health rule), `wazuh logtest`  |
+//! |               | over a fake socket, systemd units, ossec-conf/docs consistency           |
 //! | `wazuh_socket`| `--output wazuh-socket:PATH`: one datagram per oracle id in analysisd's   |
 //! |               | format; no listener → exit 1, no cursor advance; then full delivery      |
 //! | `proofpoint`  | Proofpoint: drain = oracle, late events, 7-day catch-up under kills, faults, gaps, canaries |
@@ -31,6 +36,7 @@ mod harness;
 
 mod bad_input;
 mod budget;
+mod campaign;
 mod canary;
 mod config;
 mod config_file;
@@ -39,9 +45,9 @@ mod demo;
 mod docs;
 mod drain;
 mod faults;
-mod kill;
 mod lock;
 mod proofpoint;
 mod tenants;
 mod wazuh;
+mod wazuh_delivery;
 mod wazuh_socket;

@@ -39,7 +39,7 @@ fn rules_file(work: &Workdir, connector: &str) -> String {
 fn generated_rules_check_and_generated_tests_pass_for_every_connector() {
     let work = Workdir::new();
     let mut all = Vec::new();
-    for c in ["1password", "proofpoint", "cortex_xdr"] {
+    for c in ["1password", "proofpoint", "cortex_xdr", "siemtap"] {
         let rules = rules_file(&work, c);
         let out = wazuh(&["check", &rules]);
         assert_eq!(out.status.code(), Some(0), "{c}: {}", text(&out.stderr));

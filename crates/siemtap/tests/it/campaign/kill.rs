@@ -1,0 +1,205 @@
+//! SIGKILL at seeded random moments while new events keep arriving, for every connector and
+//! both sinks; then the clock is frozen and one final run drains everything. The union of all
+//! output must hold every oracle id (no gap); the file sink repeats nothing; stdout repeats at
+//! most one page per kill (the page written but not yet committed when the kill landed).
+
+use std::collections::HashSet;
+use std::process::{Child, Output};
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::*;
+
+/// Kills `child` after `ms`; the flag says whether it was still running (a real interruption).
+pub fn kill_after(mut child: Child, ms: u64) -> (Output, bool) {
+    std::thread::sleep(Duration::from_millis(ms));
+    let running = child.try_wait().expect("poll run").is_none();
+    let _ = child.kill();
+    (child.wait_with_output().expect("reap killed run"), running)
+}
+
+/// The sinks of the campaign.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Sink {
+    Stdout,
+    File,
+}
+
+/// What one connector × sink campaign measured.
+#[derive(Debug)]
+pub struct KillReport {
+    pub kills: usize,
+    pub mid_run: usize,
+    pub cmp: Comparison,
+    /// Most events one kill caused to be repeated (stdout), and the largest page served.
+    pub max_repeat_per_kill: usize,
+    pub max_page: u64,
+}
+
+/// Simulator arguments: a populated dataset plus live arrivals.
+fn sim_args(conn: &Conn, seed: u64) -> Vec<String> {
+    let (events, rate) = match conn.name {
+        "1password" => ("1200", "20"),
+        "proofpoint" => ("240", "0.5"),
+        _ => ("500", "2"),
+    };
+    let mut a = vec![
+        "--seed".to_string(),
+        seed.to_string(),
+        "--events".into(),
+        events.into(),
+        "--rate".into(),
+        rate.into(),
+    ];
+    if conn.name == "proofpoint" {
+        a.extend(["--people-users".into(), "30".into()]);
+    }
+    a
+}
+
+/// Runs `kills` trials then the final drain; asserts the targets and returns the figures.
+pub fn campaign(conn: &Conn, sink: Sink, kills: usize, seed: u64) -> KillReport {
+    let args = sim_args(conn, seed);
+    let sim = conn.sim(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let work = Workdir::new();
+    let mut rng = Lcg(seed ^ 0x5eed);
+    let page_env = |run: RunCmd| {
+        if conn.name == "1password" {
+            run.env("OP_PAGE_LIMIT", "25")
+        } else {
+            run
+        }
+    };
+    let with_sink = |run: RunCmd| match sink {
+        Sink::File => run.into_file(&work.out()),
+        Sink::Stdout => run,
+    };
+    let output_key = format!("file:{}", work.out().display());
+    let mut per_run: Vec<Vec<Value>> = Vec::new();
+    let mut mid_run = 0;
+    let mut committed_len = 0u64;
+    for _ in 0..kills {
+        let child = with_sink(page_env(conn.run(&sim.base, &work))).spawn();
+        let (lo, hi) = conn.kill_ms;
+        let (out, running) = kill_after(child, lo + rng.below(hi - lo));
+        mid_run += usize::from(running);
+        per_run.push(lines_lenient(&String::from_utf8_lossy(&out.stdout)));
+        // The state is old or new, never torn; the committed output length only grows and
+        // ends on a whole line.
+        if work.state().exists() {
+            let state = state_json(&work);
+            if sink == Sink::File {
+                let len = state["siemtap"]["outputs"][&output_key]
+                    .as_u64()
+                    .unwrap_or(0);
+                assert!(len >= committed_len, "committed length went back");
+                let bytes = std::fs::read(work.out()).unwrap_or_default();
+                assert!(len as usize <= bytes.len(), "committed past the file end");
+                assert!(
+                    len == 0 || bytes[len as usize - 1] == b'\n',
+                    "committed length splits a line"
+                );
+                committed_len = len;
+            }
+        }
+    }
+    assert!(
+        mid_run >= kills / 2,
+        "{}: only {mid_run} of {kills} kills hit a running process",
+        conn.name
+    );
+    sim.clock(json!({"mode": "frozen"}));
+    let last = with_sink(page_env(conn.final_run(&sim.base, &work))).output();
+    assert_eq!(
+        last.status.code(),
+        Some(0),
+        "{}: final drain; log: {}",
+        conn.name,
+        work.read("siemtap.log")
+    );
+    per_run.push(lines(&String::from_utf8_lossy(&last.stdout)));
+    let emitted: Vec<Value> = match sink {
+        // Recovery cut every torn tail: every line in the file is whole.
+        Sink::File => lines(&work.read("events.jsonl")),
+        Sink::Stdout => per_run.iter().flatten().cloned().collect(),
+    };
+    let oracle = sim.oracle(None);
+    let cmp = compare(&conn.ids(&emitted), &oracle);
+    // Repeats caused by kill k: ids of run k that a later run delivered again.
+    let mut max_repeat_per_kill = 0;
+    if sink == Sink::Stdout {
+        for k in 0..per_run.len() - 1 {
+            let later: HashSet<String> = per_run[k + 1..]
+                .iter()
+                .flat_map(|r| conn.ids(r).into_values().flatten())
+                .collect();
+            let repeated = conn
+                .ids(&per_run[k])
+                .into_values()
+                .flatten()
+                .filter(|id| later.contains(id))
+                .count();
+            max_repeat_per_kill = max_repeat_per_kill.max(repeated);
+        }
+    }
+    let report = KillReport {
+        kills,
+        mid_run,
+        cmp,
+        max_repeat_per_kill,
+        max_page: max_page(&sim),
+    };
+    eprintln!("kill campaign {} {sink:?}: {report:?}", conn.name);
+    assert_eq!(cmp.gaps, 0, "{}: gaps after kills: {report:?}", conn.name);
+    assert_eq!(
+        cmp.extra, 0,
+        "{}: ids not in the oracle: {report:?}",
+        conn.name
+    );
+    match sink {
+        Sink::File => assert_eq!(
+            cmp.duplicates, 0,
+            "{}: file sink repeated: {report:?}",
+            conn.name
+        ),
+        Sink::Stdout => assert!(
+            report.max_repeat_per_kill as u64 <= report.max_page,
+            "{}: a kill repeated more than one page: {report:?}",
+            conn.name
+        ),
+    }
+    report
+}
+
+const KILLS: usize = 6;
+
+#[test]
+fn onepassword_file_sink_no_gap_no_duplicate() {
+    campaign(&ONEPASSWORD, Sink::File, KILLS, 21);
+}
+
+#[test]
+fn onepassword_stdout_no_gap_at_most_a_page_per_kill() {
+    campaign(&ONEPASSWORD, Sink::Stdout, KILLS, 22);
+}
+
+#[test]
+fn proofpoint_file_sink_no_gap_no_duplicate() {
+    campaign(&PROOFPOINT, Sink::File, KILLS, 23);
+}
+
+#[test]
+fn proofpoint_stdout_no_gap_at_most_a_page_per_kill() {
+    campaign(&PROOFPOINT, Sink::Stdout, KILLS, 24);
+}
+
+#[test]
+fn cortex_xdr_file_sink_no_gap_no_duplicate() {
+    campaign(&CORTEX_XDR, Sink::File, KILLS, 25);
+}
+
+#[test]
+fn cortex_xdr_stdout_no_gap_at_most_a_page_per_kill() {
+    campaign(&CORTEX_XDR, Sink::Stdout, KILLS, 26);
+}
