@@ -7,4 +7,6 @@ pub mod proofpoint;
 mod registry;
 pub mod rest;
 
-pub use registry::{Connector, DropIn, DropInContext, DropInError, REGISTRY, find, settings_for};
+pub use registry::{
+    Connector, DropIn, DropInContext, DropInError, REGISTRY, find, no_warnings, settings_for,
+};

@@ -54,8 +54,16 @@ pub struct Connector {
     pub settings: &'static [&'static str],
     /// Streams, in run order (`--source` values).
     pub streams: &'static [&'static str],
+    /// Warnings about a configuration that works but will hurt (e.g. a schedule over the
+    /// vendor's daily quota), from the drop-in environment; shown by `validate` and `plan`.
+    pub warnings: fn(&HashMap<String, String>) -> Vec<String>,
     /// Builds a drop-in run from the environment.
     pub drop_in: fn(&DropInContext<'_>) -> Result<DropIn, DropInError>,
+}
+
+/// A `warnings` hook for connectors with nothing to warn about.
+pub fn no_warnings(_: &HashMap<String, String>) -> Vec<String> {
+    Vec::new()
 }
 
 /// Every built-in connector.

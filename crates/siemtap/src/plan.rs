@@ -38,10 +38,36 @@ pub async fn run(args: PlanArgs) -> Exit {
         let name = source.name.get_ref();
         let connector = source.connector.get_ref();
         let _ = writeln!(out, "source {name} (connector {connector})");
-        if siemtap_connectors::find(connector).is_some() {
+        if let Some(builtin) = siemtap_connectors::find(connector) {
+            let state = config.state_file(source);
+            let secrets = config
+                .file
+                .secrets_file
+                .as_deref()
+                .map(|p| config.resolve(p));
+            let allowed = siemtap_connectors::settings_for(builtin.name);
+            match crate::run_config::builtin_env(
+                builtin.env_prefix,
+                allowed,
+                source,
+                &state,
+                secrets,
+                &env,
+            ) {
+                Ok(env) => {
+                    for w in (builtin.warnings)(&env) {
+                        let _ = writeln!(out, "  warning: {w}");
+                    }
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "  error: {e}");
+                    exit = Exit::Usage;
+                }
+            }
             let _ = writeln!(
                 out,
-                "  built-in connector: its requests are documented in docs/connectors/; plan shows declarative connectors only"
+                "  built-in connector: its requests are described in docs/connectors/{}.md; request-level plans are shown for declarative connectors",
+                builtin.name
             );
             continue;
         }

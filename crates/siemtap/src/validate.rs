@@ -33,8 +33,8 @@ fn is_config(path: &Path) -> bool {
     }
 }
 
-/// Problems in one configuration file (semantic checks after parsing).
-fn check_config(path: &Path) -> Vec<String> {
+/// Problems in one configuration file (semantic checks after parsing), and warnings.
+fn check_config(path: &Path, warnings: &mut Vec<String>) -> Vec<String> {
     let config = match Config::load(path) {
         Ok(c) => c,
         Err(e) => return vec![e.to_string()],
@@ -67,6 +67,10 @@ fn check_config(path: &Path) -> Vec<String> {
             ) {
                 Err(m) => problems.push(at(m)),
                 Ok(env) => {
+                    for w in (builtin.warnings)(&env) {
+                        tracing::warn!("{w}");
+                        warnings.push(at(format!("warning: {w}")));
+                    }
                     let ctx = siemtap_connectors::DropInContext {
                         env: &env,
                         http: http.clone(),
@@ -143,14 +147,18 @@ pub fn run(args: ValidateArgs) -> Exit {
     let mut out = std::io::stdout().lock();
     let mut ok = true;
     for file in &files {
+        let mut warnings = Vec::new();
         let problems = if is_config(file) {
-            check_config(file)
+            check_config(file, &mut warnings)
         } else {
             match siemtap_connectors::rest::load_file(file) {
                 Ok(_) => Vec::new(),
                 Err(e) => vec![e.to_string()],
             }
         };
+        for w in &warnings {
+            let _ = writeln!(out, "{w}");
+        }
         if problems.is_empty() {
             let _ = writeln!(out, "{}: ok", file.display());
         } else {

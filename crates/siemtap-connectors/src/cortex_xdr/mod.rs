@@ -80,6 +80,7 @@ pub const CONNECTOR: Connector = Connector {
     name: "cortex_xdr",
     env_prefix: "XDR",
     settings: SETTINGS,
+    warnings: crate::registry::no_warnings,
     streams: STREAMS,
     drop_in,
 };

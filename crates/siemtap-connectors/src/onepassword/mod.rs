@@ -31,6 +31,7 @@ pub const CONNECTOR: Connector = Connector {
     name: "1password",
     env_prefix: "OP",
     settings: SETTINGS,
+    warnings: crate::registry::no_warnings,
     streams: STREAMS,
     drop_in,
 };

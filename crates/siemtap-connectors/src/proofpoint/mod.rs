@@ -57,6 +57,7 @@ pub const CONNECTOR: Connector = Connector {
     name: "proofpoint",
     env_prefix: "PP",
     settings: SETTINGS,
+    warnings: quota_warnings,
     streams: STREAMS,
     drop_in,
 };
@@ -164,24 +165,40 @@ fn config_error(code: ErrorCode, message: String) -> DropInError {
 }
 
 /// `siemtap run proofpoint` without a config file: the `PP_*` environment (spec §3.6).
+/// The collection schedule the settings declare (`PP_RUN_INTERVAL`), for the quota estimate.
+fn schedule_of(settings: &Settings) -> Option<Schedule> {
+    settings.run_interval.map(|run_interval| Schedule {
+        run_interval,
+        overlap: settings.overlap,
+        siem: settings.streams.contains(&"siem"),
+        people_interval: settings
+            .people_interval
+            .filter(|_| settings.streams.contains(&"people")),
+        people_pages: 1,
+    })
+}
+
+/// The registry's `warnings` hook: the daily-quota estimate of the configured schedule.
+fn quota_warnings(env: &std::collections::HashMap<String, String>) -> Vec<String> {
+    match settings::from_env(env, None, None) {
+        Ok(s) => match schedule_of(&s) {
+            Some(schedule) => budget_warning(&schedule).into_iter().collect(),
+            None => vec![
+                "PP_RUN_INTERVAL (setting run_interval) is not set, so the daily quota of 1,800 requests cannot be checked before the first runs; set it to the wodle or timer interval in seconds".into(),
+            ],
+        },
+        Err(_) => Vec::new(),
+    }
+}
+
 fn drop_in(ctx: &DropInContext<'_>) -> Result<DropIn, DropInError> {
     let env = ctx.env;
     let settings = settings::from_env(env, ctx.source, ctx.lookback_hours)
         .map_err(|e| config_error(ErrorCode::ConfigInvalid, e.to_string()))?;
-    if let Some(run_interval) = settings.run_interval {
-        let schedule = Schedule {
-            run_interval,
-            overlap: settings.overlap,
-            siem: settings.streams.contains(&"siem"),
-            people_interval: settings
-                .people_interval
-                .filter(|_| settings.streams.contains(&"people")),
-            people_pages: 1,
-        };
-        if let Some(warning) = budget_warning(&schedule) {
-            tracing::warn!("{warning}");
-        }
+    if let Some(warning) = schedule_of(&settings).as_ref().and_then(budget_warning) {
+        tracing::warn!("{warning}");
     }
+
     let path_var = |k: &str| {
         env.get(k)
             .map(|v| v.trim())

@@ -241,3 +241,31 @@ fn declarative_source_runs_from_the_config() {
     assert!(!work.read("siemtap.log").contains("tok-okta-1"));
     assert!(!work.read("acme-okta.json").contains("tok-okta-1"));
 }
+
+#[test]
+fn validate_warns_when_a_proofpoint_schedule_exceeds_the_quota() {
+    let work = Workdir::new();
+    let busy = write(
+        &work,
+        "busy.toml",
+        "[[source]]\nname = \"pp\"\nconnector = \"proofpoint\"\n[source.settings]\nrun_interval = 30\n",
+    );
+    let out = siemtap(&["validate", busy.to_str().unwrap()], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a warning is not an error: {text}"
+    );
+    assert!(
+        text.contains("warning:") && text.contains("exceeds") && text.contains("1800"),
+        "{text}"
+    );
+    let calm = write(
+        &work,
+        "calm.toml",
+        "[[source]]\nname = \"pp\"\nconnector = \"proofpoint\"\n[source.settings]\nrun_interval = 300\n",
+    );
+    let out = siemtap(&["validate", calm.to_str().unwrap()], &[]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("warning"));
+}

@@ -32,6 +32,8 @@ pub struct KillReport {
     pub kills: usize,
     pub mid_run: usize,
     pub cmp: Comparison,
+    /// Error events of all runs (`(source, code)`): none expected.
+    pub errors: Vec<(String, String)>,
     /// Most events one kill caused to be repeated (stdout), and the largest page served.
     pub max_repeat_per_kill: usize,
     pub max_page: u64,
@@ -119,6 +121,10 @@ pub fn campaign(conn: &Conn, sink: Sink, kills: usize, seed: u64) -> KillReport 
         work.read("siemtap.log")
     );
     per_run.push(lines(&String::from_utf8_lossy(&last.stdout)));
+    let errors: Vec<(String, String)> = match sink {
+        Sink::File => conn.error_codes(&lines(&work.read("events.jsonl"))),
+        Sink::Stdout => per_run.iter().flat_map(|r| conn.error_codes(r)).collect(),
+    };
     let emitted: Vec<Value> = match sink {
         // Recovery cut every torn tail: every line in the file is whole.
         Sink::File => lines(&work.read("events.jsonl")),
@@ -146,11 +152,17 @@ pub fn campaign(conn: &Conn, sink: Sink, kills: usize, seed: u64) -> KillReport 
     let report = KillReport {
         kills,
         mid_run,
-        cmp,
+        cmp: cmp.clone(),
+        errors,
         max_repeat_per_kill,
         max_page: max_page(&sim),
     };
     eprintln!("kill campaign {} {sink:?}: {report:?}", conn.name);
+    assert!(
+        report.errors.is_empty(),
+        "{}: error events: {report:?}",
+        conn.name
+    );
     assert_eq!(cmp.gaps, 0, "{}: gaps after kills: {report:?}", conn.name);
     assert_eq!(
         cmp.extra, 0,

@@ -229,15 +229,6 @@ impl Conn {
             .collect()
     }
 
-    /// The run summaries' namespace objects.
-    pub fn summaries<'a>(&self, events: &'a [Value]) -> Vec<&'a Value> {
-        events
-            .iter()
-            .filter(|e| self.kind(e) == "run_summary")
-            .map(|e| self.inner(e))
-            .collect()
-    }
-
     /// Oracle-form ids per stream, in output order, duplicates kept.
     pub fn ids(&self, events: &[Value]) -> BTreeMap<String, Vec<String>> {
         match self.name {
@@ -275,7 +266,7 @@ fn xdr_ids(events: &[Value]) -> BTreeMap<String, Vec<String>> {
 }
 
 /// Delivered ids compared with the oracle.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Comparison {
     /// Oracle ids.
     pub ids: usize,
@@ -289,6 +280,8 @@ pub struct Comparison {
     pub duplicates: usize,
     /// Delivered ids the oracle does not know.
     pub extra: usize,
+    /// A few missing (`-id`) and repeated (`+id`) ids, for the failure message.
+    pub sample: Vec<String>,
 }
 
 /// Compares the union of delivered ids with the oracle.
@@ -311,6 +304,13 @@ pub fn compare(
         }
         c.ids += want.len();
         c.duplicates += counts.values().map(|n| n - 1).sum::<usize>();
+        c.sample.extend(
+            counts
+                .iter()
+                .filter(|(_, n)| **n > 1)
+                .take(4)
+                .map(|(id, n)| format!("+{stream}:{id}x{n}")),
+        );
         let known: HashSet<&str> = want.iter().map(String::as_str).collect();
         c.extra += counts.keys().filter(|id| !known.contains(*id)).count();
         // Latest oracle version per incident.
@@ -339,6 +339,9 @@ pub fn compare(
                 c.superseded += 1;
             } else {
                 c.gaps += 1;
+                if c.sample.len() < 8 {
+                    c.sample.push(format!("-{stream}:{id}"));
+                }
             }
         }
     }
