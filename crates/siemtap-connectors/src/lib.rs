@@ -2,6 +2,7 @@
 //! here knows which sink runs.
 
 pub mod cortex_xdr;
+mod http_failure;
 pub mod onepassword;
 pub mod proofpoint;
 mod registry;

@@ -4,6 +4,8 @@
 use siemtap_core::{ErrorCode, Failure};
 use siemtap_http::HttpError;
 
+use crate::http_failure::{self, Wording};
+
 /// Text that must never appear in an event: the tenant FQDN (a secret, §4.8), which a TLS or
 /// DNS error text could carry. Replaced by `[XDR_FQDN]`.
 #[derive(Clone, Debug, Default)]
@@ -54,71 +56,48 @@ fn reason(status: u16) -> &'static str {
         .unwrap_or("Unexpected Status")
 }
 
+/// The reference `HTTP Error <status>: <reason>` message plus the fix.
+fn status_message(_: ErrorCode, status: u16) -> String {
+    let hint = match status {
+        400 => " \u{2014} the API rejected the request body",
+        401 => {
+            " \u{2014} verify XDR_API_KEY, XDR_API_KEY_ID and XDR_SECURITY_LEVEL (advanced keys also need the system clock within minutes of real time)"
+        }
+        402 => " \u{2014} the tenant's license does not include the public API",
+        403 => " \u{2014} the API key's role may not read this endpoint",
+        429 => {
+            " \u{2014} Cortex XDR rate limit reached after retries; the stream resumes from its checkpoint next run"
+        }
+        500..=599 => {
+            " \u{2014} Cortex XDR server error; the stream resumes from its checkpoint next run"
+        }
+        _ => "",
+    };
+    format!("HTTP Error {status}: {}{hint}", reason(status))
+}
+
 /// The error event for a failed request to `endpoint` (a path, never a URL).
 pub fn from_http(origin: &str, endpoint: &str, err: &HttpError) -> Failure {
-    let err = match err {
-        HttpError::Deadline { last } => last.as_ref(),
-        other => other,
+    let wording = Wording {
+        api: "Cortex XDR API",
+        status: &status_message,
+        timeout: "Cortex XDR API request timed out; the stream resumes from its checkpoint next run",
+        unreachable: "Cortex XDR API unreachable \u{2014} verify network connectivity to the tenant (XDR_FQDN or XDR_BASE_URL)",
+        body_cap_hint: "",
     };
-    match err {
-        HttpError::Status {
-            status, body_excerpt, ..
-        } => {
-            let code = ErrorCode::for_status(*status);
-            let hint = match status {
-                400 => " \u{2014} the API rejected the request body",
-                401 => " \u{2014} verify XDR_API_KEY, XDR_API_KEY_ID and XDR_SECURITY_LEVEL (advanced keys also need the system clock within minutes of real time)",
-                402 => " \u{2014} the tenant's license does not include the public API",
-                403 => " \u{2014} the API key's role may not read this endpoint",
-                429 => " \u{2014} Cortex XDR rate limit reached after retries; the stream resumes from its checkpoint next run",
-                500..=599 => " \u{2014} Cortex XDR server error; the stream resumes from its checkpoint next run",
-                _ => "",
-            };
-            let message = format!("HTTP Error {status}: {}{hint}", reason(*status));
-            let mut detail = format!("endpoint={endpoint} status={status}");
-            if !body_excerpt.is_empty() {
-                detail.push(' ');
-                detail.push_str(body_excerpt);
-            }
-            Failure::new(code, origin, message)
-                .with_detail(detail)
-                .with_status(*status)
-        }
-        HttpError::Timeout { .. } => Failure::new(
-            ErrorCode::ApiTimeout,
-            origin,
-            "Cortex XDR API request timed out; the stream resumes from its checkpoint next run",
-        )
-        .with_detail(format!("endpoint={endpoint}")),
-        HttpError::Connect { detail, .. } => Failure::new(
-            ErrorCode::ApiConnectionError,
-            origin,
-            "Cortex XDR API unreachable \u{2014} verify network connectivity to the tenant (XDR_FQDN or XDR_BASE_URL)",
-        )
-        .with_detail(format!("endpoint={endpoint} {detail}")),
-        HttpError::BodyTooLarge { limit } => Failure::new(
-            ErrorCode::ApiInvalidResponse,
-            origin,
-            format!("Cortex XDR API response exceeded the {limit}-byte response cap"),
-        )
-        .with_detail(format!("endpoint={endpoint}")),
-        other => Failure::new(
-            ErrorCode::ApiUnexpectedError,
-            origin,
-            format!("request to the Cortex XDR API failed: {other}"),
-        )
-        .with_detail(format!("endpoint={endpoint}")),
-    }
+    http_failure::from_http(
+        origin,
+        endpoint,
+        "",
+        err,
+        &wording,
+        &http_failure::unchanged,
+    )
 }
 
 /// The error event for a 2xx body that is not what the API documents.
 pub fn invalid_response(origin: &str, endpoint: &str, what: &str) -> Failure {
-    Failure::new(
-        ErrorCode::ApiInvalidResponse,
-        origin,
-        format!("Cortex XDR API returned an invalid response: {what}"),
-    )
-    .with_detail(format!("endpoint={endpoint} status=200"))
+    http_failure::invalid_response("Cortex XDR API", origin, endpoint, 200, "", what)
 }
 
 #[cfg(test)]

@@ -5,8 +5,20 @@
 use siemtap_core::{ErrorCode, Failure};
 use siemtap_http::HttpError;
 
+use crate::http_failure::{self, Wording};
+
+fn status_message(code: ErrorCode, status: u16) -> String {
+    match code {
+        ErrorCode::ApiHttp400 => "Bad request \u{2014} the window may be older than the API's look-back or longer than 1 hour".to_string(),
+        ErrorCode::ApiHttp401 => "Authentication failed \u{2014} verify PP_PRINCIPAL and PP_SECRET (TAP service credentials) are correct and not revoked".to_string(),
+        ErrorCode::ApiHttp429 => "Proofpoint TAP API rate limit or daily quota (1,800 requests per 24 h) reached \u{2014} the stream resumes from its checkpoint on a later run".to_string(),
+        ErrorCode::ApiHttp500 => "Proofpoint TAP API internal server error".to_string(),
+        _ => format!("Proofpoint TAP API returned unexpected HTTP {status} status"),
+    }
+}
+
 /// The error event for a failed request to `endpoint` (a path). `context` is appended to the
-/// detail (e.g. `interval=…`); `principal` is redacted from the response excerpt.
+/// detail (e.g. `interval=…`); `principal` is redacted from server-provided text.
 pub fn from_http(
     origin: &str,
     endpoint: &str,
@@ -14,80 +26,21 @@ pub fn from_http(
     principal: &str,
     err: &HttpError,
 ) -> Failure {
-    let err = match err {
-        HttpError::Deadline { last } => last.as_ref(),
-        other => other,
+    let wording = Wording {
+        api: "Proofpoint TAP API",
+        status: &status_message,
+        timeout: "Proofpoint TAP API request timed out",
+        unreachable: "Proofpoint TAP API unreachable \u{2014} verify network connectivity to tap-api-v2.proofpoint.com (or PP_BASE_URL)",
+        body_cap_hint: "",
     };
-    let mut detail = format!("endpoint={endpoint}");
-    let failure = match err {
-        HttpError::Status {
-            status,
-            body_excerpt,
-            ..
-        } => {
-            let code = ErrorCode::for_status(*status);
-            let message = match code {
-                ErrorCode::ApiHttp400 => "Bad request \u{2014} the window may be older than the API's look-back or longer than 1 hour".to_string(),
-                ErrorCode::ApiHttp401 => "Authentication failed \u{2014} verify PP_PRINCIPAL and PP_SECRET (TAP service credentials) are correct and not revoked".to_string(),
-                ErrorCode::ApiHttp429 => "Proofpoint TAP API rate limit or daily quota (1,800 requests per 24 h) reached \u{2014} the stream resumes from its checkpoint on a later run".to_string(),
-                ErrorCode::ApiHttp500 => "Proofpoint TAP API internal server error".to_string(),
-                _ => format!("Proofpoint TAP API returned unexpected HTTP {status} status"),
-            };
-            detail = format!("endpoint={endpoint} status={status}");
-            append(&mut detail, context);
-            append(&mut detail, &scrub(body_excerpt, principal));
-            return Failure::new(code, origin, message)
-                .with_detail(detail)
-                .with_status(*status);
-        }
-        HttpError::Timeout { .. } => Failure::new(
-            ErrorCode::ApiTimeout,
-            origin,
-            "Proofpoint TAP API request timed out",
-        ),
-        HttpError::Connect { detail: d, .. } => {
-            append(&mut detail, &scrub(d, principal));
-            Failure::new(
-                ErrorCode::ApiConnectionError,
-                origin,
-                "Proofpoint TAP API unreachable \u{2014} verify network connectivity to tap-api-v2.proofpoint.com (or PP_BASE_URL)",
-            )
-        }
-        HttpError::BodyTooLarge { limit } => Failure::new(
-            ErrorCode::ApiInvalidResponse,
-            origin,
-            format!("Proofpoint TAP API response exceeded the {limit}-byte response cap"),
-        ),
-        other => Failure::new(
-            ErrorCode::ApiUnexpectedError,
-            origin,
-            scrub(
-                &format!("request to the Proofpoint TAP API failed: {other}"),
-                principal,
-            ),
-        ),
-    };
-    append(&mut detail, context);
-    failure.with_detail(detail)
+    http_failure::from_http(origin, endpoint, context, err, &wording, &|text| {
+        scrub(text, principal)
+    })
 }
 
 /// The error event for a 2xx body that is not what the API documents.
 pub fn invalid_response(origin: &str, endpoint: &str, context: &str, what: &str) -> Failure {
-    let mut detail = format!("endpoint={endpoint} status=200");
-    append(&mut detail, context);
-    Failure::new(
-        ErrorCode::ApiInvalidResponse,
-        origin,
-        format!("Proofpoint TAP API returned an invalid response: {what}"),
-    )
-    .with_detail(detail)
-}
-
-fn append(detail: &mut String, part: &str) {
-    if !part.is_empty() {
-        detail.push(' ');
-        detail.push_str(part);
-    }
+    http_failure::invalid_response("Proofpoint TAP API", origin, endpoint, 200, context, what)
 }
 
 /// Removes the principal (a credential identifier) from server-provided text.
