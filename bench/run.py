@@ -12,7 +12,7 @@ counting datagrams), events/s.
 
 Usage:
   python3 bench/run.py [--connectors 1password,proofpoint,cortex_xdr] [--sizes 10000,1000000]
-                       [--xdr-sizes 10000,100000] [--repeat 2] [--socket-events 100000] [--no-build]
+                       [--pp-sizes 10000,500000] [--xdr-sizes 10000,50000] [--repeat 2] [--socket-events 100000] [--no-build]
 
 Simulators run with --no-rate-limit and the connectors with their request-rate variables at the
 maximum they accept, so neither side's quota bounds the measurement -- except Cortex XDR, whose
@@ -110,6 +110,15 @@ def count_lines(path):
         return sum(1 for _ in f)
 
 
+def first_error(path):
+    with open(path, "rb") as f:
+        for line in f:
+            if b'"error_message"' in line:
+                event = next(iter(json.loads(line).values()))
+                return f"{event.get('error_code')}: {event.get('error_message')} ({event.get('error_detail')})"
+    return None
+
+
 def bench_connector(c, n, repeat, tmp):
     sim, base = start_sim(c.sim, c.sim_events(n))
     try:
@@ -127,7 +136,8 @@ def bench_connector(c, n, repeat, tmp):
         file_runs = [siemtap_run(c, base, f"file:{out_file}", tmp, "file") for _ in range(repeat)]
         lines = count_lines(out_file)
         # N events + the run summary (no error events expected).
-        assert lines == n + 1, f"{c.name}: file sink wrote {lines} lines, expected {n} events + 1 summary"
+        assert lines == n + 1, (f"{c.name}: file sink wrote {lines} lines, expected {n} events + 1 summary; "
+                                f"first error event: {first_error(out_file)}")
         # Zero-new-events run: the file run's state again, CPU time, median of 5.
         zero = [siemtap_run(c, base, f"file:{out_file}", tmp, "file", keep_state=True)[1] for _ in range(5)]
         assert count_lines(out_file) <= n + 6, f"{c.name}: zero-event runs delivered events"
@@ -202,7 +212,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--connectors", default="1password,proofpoint,cortex_xdr")
     ap.add_argument("--sizes", default="10000,1000000")
-    ap.add_argument("--xdr-sizes", default="10000,100000",
+    ap.add_argument("--pp-sizes", default="10000,500000",
+                    help="Proofpoint sizes (at 1,000,000 an hour window exceeds the 64 MiB response cap)")
+    ap.add_argument("--xdr-sizes", default="10000,50000",
                     help="Cortex XDR sizes (its connector is capped at 10 requests/s)")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--socket-events", type=int, default=100000)
@@ -213,15 +225,20 @@ def main():
                        cwd=ROOT, check=True)
     load_start = os.getloadavg()
     tmp = tempfile.mkdtemp(prefix="siemtap-bench-")
-    rows, sock = [], None
+    rows, sock, failures = [], None, []
     try:
         for name in [s for s in args.connectors.split(",") if s]:
             c = CONNECTORS[name]
-            sizes = args.xdr_sizes if name == "cortex_xdr" else args.sizes
+            sizes = {"cortex_xdr": args.xdr_sizes, "proofpoint": args.pp_sizes}.get(name, args.sizes)
             for n in [int(s) for s in sizes.split(",")]:
                 repeat = args.repeat if n <= 100000 else 1
-                rows.append(bench_connector(c, n, repeat, tmp))
-                print(f"done: {name} N={n:,} load {os.getloadavg()[0]:.2f}", file=sys.stderr, flush=True)
+                try:
+                    rows.append(bench_connector(c, n, repeat, tmp))
+                except AssertionError as e:
+                    failures.append(f"{name} N={n:,}: {e}")
+                    print(f"FAILED: {failures[-1]}", file=sys.stderr, flush=True)
+                    continue
+                print(f"done: load {os.getloadavg()[0]:.2f} {json.dumps(rows[-1])}", file=sys.stderr, flush=True)
         if args.socket_events > 0:
             sock = bench_socket(args.socket_events, tmp)
     finally:
@@ -259,6 +276,8 @@ def main():
         print("|---|---:|---:|---:|---:|---:|")
         print(f"| AF_UNIX SOCK_DGRAM listener | {sock['events']:,} | {sock['datagrams']:,} | {sock['eps']:,.0f} | "
               f"{sock['rss_mib']:.1f} MiB | {sock['avg_bytes']:.0f} B |")
+    for f in failures:
+        print(f"FAILED: {f}")
     print(json.dumps({"rows": rows, "socket": sock, "load": [load_start, load_end]}), file=sys.stderr)
 
 

@@ -4,7 +4,8 @@ use crate::Secret;
 
 /// Parse secrets-file text into `(key, value)` pairs.
 ///
-/// Rules, line by line (LF or CRLF endings; a UTF-8 byte-order mark at the start is ignored):
+/// Rules, line by line (LF, CRLF or lone CR endings, so a classic-Mac file does not turn into one line whose
+/// value swallows the rest; a UTF-8 byte-order mark at the start is ignored):
 /// - blank lines, lines whose first non-blank character is `#`, and lines without `=` are ignored;
 /// - the line is split on the **first** `=`, so values may contain `=`; key and value are trimmed;
 /// - an optional leading `export ` before the key is accepted (`export KEY=VALUE`, as in shell env files);
@@ -21,7 +22,7 @@ use crate::Secret;
 pub fn parse_secrets(text: &str) -> Vec<(String, Secret)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out: Vec<(String, Secret)> = Vec::new();
-    for line in text.lines() {
+    for line in text.split(['\n', '\r']) {
         let Some((key, value)) = parse_line(line) else {
             continue;
         };
@@ -151,6 +152,13 @@ mod tests {
     fn crlf_and_bom() {
         let text = "\u{feff}A=1\r\nB=\"two\"\r\n# c\r\nC=3";
         assert_eq!(pairs(text), vec![p("A", "1"), p("B", "two"), p("C", "3")]);
+    }
+
+    #[test]
+    fn lone_cr_ends_a_line() {
+        // Found by the `secrets_file` fuzz target: a CR-only file was one line.
+        let text = "A=1\rB=two\r\rC\r=x\rD=\"q\"\r";
+        assert_eq!(pairs(text), vec![p("A", "1"), p("B", "two"), p("D", "q")]);
     }
 
     #[test]

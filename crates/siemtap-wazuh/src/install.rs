@@ -1,5 +1,8 @@
 //! `siemtap wazuh install`: the manager-side layout with Wazuh's owners and modes
-//! (wazuh.md §9). Wazuh 5.x (prefix `/var/wazuh-manager`, no XML rules) is refused.
+//! (wazuh.md §9): wodle directory, binary, sample config, `.secrets` template, state and log
+//! locations, rules, optionally the `ossec.conf` stanzas (merged idempotently, with a backup)
+//! and the systemd service, timer and credential drop-ins (installed, never enabled).
+//! Wazuh 5.x (prefix `/var/wazuh-manager`, no XML rules) is refused.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -8,6 +11,12 @@ use std::path::{Path, PathBuf};
 
 use crate::check::check_sources;
 use crate::generate::{BUILTIN, rules_for};
+use crate::install_files::{
+    ConnectorCredentials, credentials_drop_in, credentials_of, sample_config, secrets_template,
+    service_unit, timer_unit,
+};
+use crate::ossec_conf::{WodleOptions, sha256_file, wodle_stanza};
+use crate::ossec_merge::{Merge, managed_block, merge};
 use crate::render::render_file;
 
 /// What to install.
@@ -19,6 +28,81 @@ pub struct InstallOptions {
     pub binary: PathBuf,
     /// Connectors whose rules are installed (all built-ins when empty).
     pub connectors: Vec<String>,
+    /// Where the systemd units go (`None`: not installed). See [`default_systemd_dir`].
+    pub systemd_dir: Option<PathBuf>,
+    /// Merge the wodle stanzas into `<prefix>/etc/ossec.conf` (else they are only printed).
+    pub merge_ossec_conf: bool,
+}
+
+impl InstallOptions {
+    /// All built-in connectors, systemd units in [`default_systemd_dir`], no ossec.conf merge.
+    pub fn new(prefix: impl Into<PathBuf>, binary: impl Into<PathBuf>) -> InstallOptions {
+        let prefix = prefix.into();
+        InstallOptions {
+            systemd_dir: default_systemd_dir(&prefix),
+            prefix,
+            binary: binary.into(),
+            connectors: Vec::new(),
+            merge_ossec_conf: false,
+        }
+    }
+}
+
+/// The systemd unit directory that goes with a prefix: `<root>/etc/systemd/system` when the
+/// prefix is `<root>/var/ossec` (`/var/ossec` → `/etc/systemd/system`, a test's
+/// `/tmp/x/var/ossec` → `/tmp/x/etc/systemd/system`); `None` for any other prefix (pass
+/// `--systemd-dir`).
+pub fn default_systemd_dir(prefix: &Path) -> Option<PathBuf> {
+    let comps: Vec<_> = prefix.components().collect();
+    let n = comps.len();
+    if n >= 2 && comps[n - 1].as_os_str() == "ossec" && comps[n - 2].as_os_str() == "var" {
+        let base: PathBuf = comps[..n - 2].iter().collect();
+        let base = match base.as_os_str().is_empty() {
+            false => base,
+            true if prefix.is_absolute() => PathBuf::from("/"),
+            true => PathBuf::from("."),
+        };
+        return Some(base.join("etc/systemd/system"));
+    }
+    None
+}
+
+/// The `<wodle>` stanzas the install prints or merges: socket sink, 5m interval, 280 s
+/// timeout, `<verify_sha256>` of the binary.
+pub fn stanzas(o: &InstallOptions) -> Result<Vec<(String, String)>, InstallError> {
+    let sha256 = sha256_file(&o.binary).map_err(io(&o.binary, "hash"))?;
+    selected_credentials(o)
+        .into_iter()
+        .map(|c| {
+            let w = WodleOptions {
+                connector: c.connector.into(),
+                socket: true,
+                interval: "5m".into(),
+                timeout: 280,
+                prefix: o.prefix.display().to_string(),
+                sha256: Some(sha256.clone()),
+            };
+            wodle_stanza(&w)
+                .map(|s| (format!("siemtap-{}", c.connector), s))
+                .map_err(|e| InstallError::Stanza(e.to_string()))
+        })
+        .collect()
+}
+
+/// The built-in connectors (with credentials) this install sets up.
+pub fn selected_credentials(o: &InstallOptions) -> Vec<&'static ConnectorCredentials> {
+    selected(o)
+        .iter()
+        .filter_map(|c| credentials_of(c))
+        .collect()
+}
+
+fn selected(o: &InstallOptions) -> Vec<String> {
+    if o.connectors.is_empty() {
+        BUILTIN.iter().map(|b| b.name.to_string()).collect()
+    } else {
+        o.connectors.clone()
+    }
 }
 
 /// One step of the plan.
@@ -37,6 +121,13 @@ pub enum Action {
         contents: String,
         /// Never overwrite.
         only_if_absent: bool,
+    },
+    /// Merge the managed block into `ossec.conf` (owner and mode kept, backup beside it).
+    MergeOssecConf {
+        /// The block ([`crate::ossec_merge::managed_block`]).
+        block: String,
+        /// The wodle tags it defines.
+        tags: Vec<String>,
     },
 }
 
@@ -84,6 +175,18 @@ pub enum InstallError {
     /// Generated rules failed the checker (a siemtap bug).
     #[error("generated rules for {0} fail the checker: {1}")]
     Rules(String, String),
+    /// A stanza could not be built.
+    #[error("ossec.conf stanza: {0}")]
+    Stanza(String),
+    /// `--merge-ossec-conf` without an `etc/ossec.conf`.
+    #[error(
+        "{0} does not exist: is the Wazuh manager installed under this prefix? Install without \
+         --merge-ossec-conf to get the stanzas printed instead"
+    )]
+    NoOssecConf(String),
+    /// The managed block cannot be merged.
+    #[error(transparent)]
+    Merge(#[from] crate::ossec_merge::MergeError),
     /// Owners could not be set.
     #[error(
         "files are in place with their modes, but owners could not be set:\n{0}\nRun the install as \
@@ -119,17 +222,6 @@ pub fn detect_wazuh5(prefix: &Path) -> Option<String> {
     }
     None
 }
-
-const SECRETS_TEMPLATE: &str = "\
-# siemtap secrets (KEY=VALUE). Keep this file 0640 root:wazuh.
-# systemd credentials ($CREDENTIALS_DIRECTORY) and the environment are also read.
-#OP_BEARER_TOKEN=
-#PP_PRINCIPAL=
-#PP_SECRET=
-#XDR_FQDN=
-#XDR_API_KEY=
-#XDR_API_KEY_ID=
-";
 
 /// The installed rules file of a connector: `siemtap_<connector>_rules.xml`, and
 /// `siemtap_health_rules.xml` for siemtap's own health and error rules.
@@ -168,7 +260,17 @@ pub fn plan(o: &InstallOptions) -> Result<Vec<Step>, InstallError> {
         Step {
             path: p.join("wodles/siemtap/.secrets"),
             action: Action::Write {
-                contents: SECRETS_TEMPLATE.into(),
+                contents: secrets_template(&selected_credentials(o)),
+                only_if_absent: true,
+            },
+            owner: "root",
+            group: "wazuh",
+            mode: 0o640,
+        },
+        Step {
+            path: p.join("wodles/siemtap/siemtap.toml"),
+            action: Action::Write {
+                contents: sample_config(p, &selected_credentials(o)),
                 only_if_absent: true,
             },
             owner: "root",
@@ -189,11 +291,7 @@ pub fn plan(o: &InstallOptions) -> Result<Vec<Step>, InstallError> {
         },
         dir(p.join("etc/rules"), "root", "wazuh", 0o770, true),
     ];
-    let mut connectors: Vec<String> = if o.connectors.is_empty() {
-        BUILTIN.iter().map(|b| b.name.to_string()).collect()
-    } else {
-        o.connectors.clone()
-    };
+    let mut connectors = selected(o);
     // siemtap's health and error rules go with every connector (the sinks emit them for all).
     if !connectors.iter().any(|c| c == "siemtap") {
         connectors.push("siemtap".into());
@@ -219,7 +317,73 @@ pub fn plan(o: &InstallOptions) -> Result<Vec<Step>, InstallError> {
             mode: 0o660,
         });
     }
+    if let Some(sd) = &o.systemd_dir {
+        systemd_steps(o, sd, &mut steps);
+    }
+    if o.merge_ossec_conf {
+        let conf = p.join("etc/ossec.conf");
+        if !conf.is_file() {
+            return Err(InstallError::NoOssecConf(conf.display().to_string()));
+        }
+        let (tags, texts): (Vec<String>, Vec<String>) = stanzas(o)?.into_iter().unzip();
+        steps.push(Step {
+            path: conf,
+            action: Action::MergeOssecConf {
+                block: managed_block(&texts),
+                tags,
+            },
+            owner: "root",
+            group: "wazuh",
+            mode: 0o660,
+        });
+    }
     Ok(steps)
+}
+
+fn systemd_steps(o: &InstallOptions, sd: &Path, steps: &mut Vec<Step>) {
+    let unit = |path: PathBuf, contents: String, only_if_absent| Step {
+        path,
+        action: Action::Write {
+            contents,
+            only_if_absent,
+        },
+        owner: "root",
+        group: "root",
+        mode: 0o644,
+    };
+    steps.push(Step {
+        path: sd.to_path_buf(),
+        action: Action::Dir {
+            keep_existing: true,
+        },
+        owner: "root",
+        group: "root",
+        mode: 0o755,
+    });
+    steps.push(unit(
+        sd.join("siemtap@.service"),
+        service_unit(&o.prefix),
+        false,
+    ));
+    steps.push(unit(sd.join("siemtap@.timer"), timer_unit(), false));
+    for c in selected_credentials(o) {
+        let dir = sd.join(format!("siemtap@{}.service.d", c.connector));
+        steps.push(Step {
+            path: dir.clone(),
+            action: Action::Dir {
+                keep_existing: true,
+            },
+            owner: "root",
+            group: "root",
+            mode: 0o755,
+        });
+        // The operator edits credential paths here: never overwritten.
+        steps.push(unit(
+            dir.join("credentials.conf"),
+            credentials_drop_in(c, &o.prefix),
+            true,
+        ));
+    }
 }
 
 /// The plan as text (`--dry-run`).
@@ -239,6 +403,11 @@ pub fn render_plan(steps: &[Step]) -> String {
                 format!("write (if missing, {} bytes)", contents.len())
             }
             Action::Write { contents, .. } => format!("write ({} bytes)", contents.len()),
+            Action::MergeOssecConf { tags, .. } => format!(
+                "merge the siemtap block ({}) if changed; owner and mode kept; backup {}",
+                tags.join(", "),
+                backup_path(&s.path).display()
+            ),
         };
         let _ = writeln!(
             out,
@@ -259,6 +428,35 @@ pub struct Outcome {
     pub changed: Vec<PathBuf>,
     /// Paths left as they were.
     pub kept: Vec<PathBuf>,
+    /// The ossec.conf backup written before a merge changed the file.
+    pub ossec_conf_backup: Option<PathBuf>,
+}
+
+/// Where the ossec.conf backup goes: `ossec.conf.siemtap.bak` beside it (the file as it was
+/// before the latest install that changed it).
+pub fn backup_path(conf: &Path) -> PathBuf {
+    let mut name = conf.file_name().unwrap_or_default().to_os_string();
+    name.push(".siemtap.bak");
+    conf.with_file_name(name)
+}
+
+/// Merges the block into `conf`: nothing is written when it is already there; otherwise
+/// the old file is copied to [`backup_path`] and the file rewritten in place (its owner,
+/// group and mode stay: analysisd and wazuh-control read it as group `wazuh`).
+fn merge_ossec_conf(
+    conf: &Path,
+    block: &str,
+    tags: &[String],
+) -> Result<Option<PathBuf>, InstallError> {
+    let existing = fs::read_to_string(conf).map_err(io(conf, "read"))?;
+    let new = match merge(&conf.display().to_string(), &existing, block, tags)? {
+        Merge::Unchanged => return Ok(None),
+        Merge::Added(t) | Merge::Replaced(t) => t,
+    };
+    let backup = backup_path(conf);
+    fs::copy(conf, &backup).map_err(io(&backup, "back up ossec.conf to"))?;
+    fs::write(conf, new).map_err(io(conf, "write"))?;
+    Ok(Some(backup))
 }
 
 fn set_mode(path: &Path, mode: u32) -> Result<(), InstallError> {
@@ -298,6 +496,17 @@ pub fn execute(steps: &[Step], skip_chown: bool) -> Result<Outcome, InstallError
                 fs::write(&tmp, contents).map_err(io(&tmp, "write"))?;
                 set_mode(&tmp, s.mode)?;
                 fs::rename(&tmp, path).map_err(io(path, "rename into place"))?;
+            }
+            Action::MergeOssecConf { block, tags } => {
+                match merge_ossec_conf(path, block, tags)? {
+                    Some(backup) => {
+                        out.ossec_conf_backup = Some(backup);
+                        out.changed.push(path.clone());
+                    }
+                    None => out.kept.push(path.clone()),
+                }
+                // Owner and mode are the manager's: never changed.
+                continue;
             }
         }
         out.changed.push(path.clone());

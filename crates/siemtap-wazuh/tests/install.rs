@@ -1,4 +1,5 @@
-//! The install plan into a temporary prefix: tree, modes, contents, idempotence, 5.x refusal.
+//! The install plan into a temporary prefix: tree, modes, contents, idempotence, 5.x refusal,
+//! systemd units under `<root>/etc/systemd/system`, the ossec.conf merge.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -10,11 +11,7 @@ fn mode(p: &Path) -> u32 {
 }
 
 fn opts(prefix: &Path, binary: &Path) -> InstallOptions {
-    InstallOptions {
-        prefix: prefix.to_path_buf(),
-        binary: binary.to_path_buf(),
-        connectors: Vec::new(),
-    }
+    InstallOptions::new(prefix, binary)
 }
 
 #[test]
@@ -167,5 +164,175 @@ fn health_rules_come_with_any_connector_selection() {
     assert!(
         health.contains("<rule id=\"100802\" level=\"8\""),
         "{health}"
+    );
+}
+
+/// `<root>/var/ossec` gets everything: units under `<root>/etc/systemd/system`, the sample
+/// config, the merged stanzas; a second install changes nothing the operator owns and does not
+/// add a second block.
+#[test]
+fn full_install_into_a_root_with_systemd_and_merge_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let prefix = root.join("var/ossec");
+    std::fs::create_dir_all(prefix.join("etc")).unwrap();
+    let conf = prefix.join("etc/ossec.conf");
+    let original =
+        "<ossec_config>\n  <global><logall_json>yes</logall_json></global>\n</ossec_config>\n";
+    std::fs::write(&conf, original).unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let bin = root.join("siemtap-bin");
+    std::fs::write(&bin, b"binary v1").unwrap();
+    let mut o = opts(&prefix, &bin);
+    assert_eq!(
+        o.systemd_dir.as_deref(),
+        Some(root.join("etc/systemd/system").as_path())
+    );
+    o.merge_ossec_conf = true;
+
+    let first = execute(&plan(&o).unwrap(), true).unwrap();
+    let sd = root.join("etc/systemd/system");
+    for (path, want) in [
+        (prefix.join("wodles/siemtap/siemtap.toml"), 0o640),
+        (prefix.join("wodles/siemtap/.secrets"), 0o640),
+        (sd.join("siemtap@.service"), 0o644),
+        (sd.join("siemtap@.timer"), 0o644),
+        (sd.join("siemtap@1password.service.d"), 0o755),
+        (
+            sd.join("siemtap@1password.service.d/credentials.conf"),
+            0o644,
+        ),
+        (
+            sd.join("siemtap@proofpoint.service.d/credentials.conf"),
+            0o644,
+        ),
+        (
+            sd.join("siemtap@cortex_xdr.service.d/credentials.conf"),
+            0o644,
+        ),
+    ] {
+        assert_eq!(mode(&path), want, "{}", path.display());
+    }
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    let p = prefix.display().to_string();
+    // The service runs the installed binary against this prefix's socket.
+    let service = read(&sd.join("siemtap@.service"));
+    assert!(service.contains(&format!("ExecStart={p}/wodles/siemtap/siemtap run %i --output wazuh-socket:{p}/queue/sockets/queue ")), "{service}");
+    assert!(!service.contains(" /var/ossec"), "{service}");
+    assert!(read(&sd.join("siemtap@.timer")).contains("WantedBy=timers.target"));
+    let drop_in = read(&sd.join("siemtap@cortex_xdr.service.d/credentials.conf"));
+    for cred in ["xdr_fqdn", "xdr_api_key", "xdr_api_key_id"] {
+        assert!(
+            drop_in.contains(&format!(
+                "\nLoadCredentialEncrypted={cred}:/etc/credstore.encrypted/{cred}\n"
+            )),
+            "{drop_in}"
+        );
+        assert!(drop_in.contains(&format!(
+            "systemd-creds encrypt --name={cred} - /etc/credstore.encrypted/{cred}"
+        )));
+    }
+    assert!(drop_in.contains(&format!(
+        "Environment=XDR_STATE_FILE={p}/var/wodles/siemtap/cortex_xdr.state.json"
+    )));
+    // Secrets template: every key there, none active.
+    let secrets = read(&prefix.join("wodles/siemtap/.secrets"));
+    for key in [
+        "OP_BEARER_TOKEN",
+        "PP_PRINCIPAL",
+        "PP_SECRET",
+        "XDR_FQDN",
+        "XDR_API_KEY",
+        "XDR_API_KEY_ID",
+    ] {
+        assert!(secrets.contains(&format!("\n#{key}=\n")), "{secrets}");
+    }
+    assert!(secrets.lines().all(|l| l.is_empty() || l.starts_with('#')));
+    let config = read(&prefix.join("wodles/siemtap/siemtap.toml"));
+    assert!(
+        config.contains(&format!("state_dir = \"{p}/var/wodles/siemtap\"")),
+        "{config}"
+    );
+    // ossec.conf: the operator's part kept, one block with the three stanzas, mode kept, backup.
+    let merged = read(&conf);
+    assert!(merged.starts_with(original));
+    assert_eq!(merged.matches("<!-- siemtap:begin").count(), 1);
+    for c in ["1password", "proofpoint", "cortex_xdr"] {
+        assert_eq!(
+            merged.matches(&format!("<tag>siemtap-{c}</tag>")).count(),
+            1,
+            "{merged}"
+        );
+        assert!(merged.contains(&format!("<command>{p}/wodles/siemtap/siemtap run {c} --output wazuh-socket:{p}/queue/sockets/queue --max-runtime 240 --log-file {p}/logs/siemtap.log</command>")), "{merged}");
+    }
+    assert!(merged.contains("<ignore_output>yes</ignore_output>"));
+    assert_eq!(mode(&conf), 0o640, "ossec.conf keeps its mode");
+    assert_eq!(
+        first.ossec_conf_backup.as_deref(),
+        Some(prefix.join("etc/ossec.conf.siemtap.bak").as_path())
+    );
+    assert_eq!(read(&prefix.join("etc/ossec.conf.siemtap.bak")), original);
+
+    // The operator edits config, secrets and a drop-in; installs again with the same binary.
+    std::fs::write(prefix.join("wodles/siemtap/siemtap.toml"), "# mine\n").unwrap();
+    std::fs::write(
+        prefix.join("wodles/siemtap/.secrets"),
+        "OP_BEARER_TOKEN=x\n",
+    )
+    .unwrap();
+    let d1 = sd.join("siemtap@1password.service.d/credentials.conf");
+    std::fs::write(&d1, "[Service]\nLoadCredential=op_bearer_token:/root/t\n").unwrap();
+    let again = execute(&plan(&o).unwrap(), true).unwrap();
+    assert!(
+        again.ossec_conf_backup.is_none(),
+        "nothing changed in ossec.conf"
+    );
+    assert!(again.kept.contains(&conf));
+    assert_eq!(
+        read(&conf),
+        merged,
+        "no second stanza, byte for byte the same"
+    );
+    assert_eq!(
+        read(&prefix.join("wodles/siemtap/siemtap.toml")),
+        "# mine\n"
+    );
+    assert_eq!(
+        read(&prefix.join("wodles/siemtap/.secrets")),
+        "OP_BEARER_TOKEN=x\n"
+    );
+    assert_eq!(
+        read(&d1),
+        "[Service]\nLoadCredential=op_bearer_token:/root/t\n"
+    );
+
+    // A new binary changes <verify_sha256>: the block is replaced in place, the backup is the
+    // previous file, still one block.
+    std::fs::write(&bin, b"binary v2").unwrap();
+    let third = execute(&plan(&o).unwrap(), true).unwrap();
+    assert!(third.ossec_conf_backup.is_some());
+    let replaced = read(&conf);
+    assert_ne!(replaced, merged);
+    assert_eq!(replaced.matches("<!-- siemtap:begin").count(), 1);
+    assert_eq!(replaced.matches("<tag>siemtap-1password</tag>").count(), 1);
+    assert_eq!(read(&prefix.join("etc/ossec.conf.siemtap.bak")), merged);
+}
+
+#[test]
+fn merge_needs_an_ossec_conf_and_other_prefixes_get_no_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::write(&bin, b"x").unwrap();
+    let mut o = opts(&dir.path().join("var/ossec"), &bin);
+    o.merge_ossec_conf = true;
+    let err = plan(&o).unwrap_err();
+    assert!(matches!(err, InstallError::NoOssecConf(_)), "{err}");
+    assert!(err.to_string().contains("etc/ossec.conf"), "{err}");
+    let o = opts(&dir.path().join("opt/wazuh"), &bin);
+    assert!(o.systemd_dir.is_none());
+    assert!(!render_plan(&plan(&o).unwrap()).contains("systemd"));
+    assert_eq!(
+        siemtap_wazuh::install::default_systemd_dir(Path::new("/var/ossec")).as_deref(),
+        Some(Path::new("/etc/systemd/system"))
     );
 }

@@ -13,7 +13,10 @@ use siemtap_wazuh::check::check_sources;
 use siemtap_wazuh::engine::Engine;
 use siemtap_wazuh::generate::{BUILTIN, rules_for};
 use siemtap_wazuh::ini;
-use siemtap_wazuh::install::{InstallOptions, execute, plan, render_plan};
+use siemtap_wazuh::install::{
+    InstallOptions, default_systemd_dir, execute, plan, render_plan, selected_credentials, stanzas,
+};
+use siemtap_wazuh::install_files::encrypt_commands;
 use siemtap_wazuh::logtest::{DEFAULT_LOGTEST_SOCKET, LogtestClient};
 use siemtap_wazuh::ossec_conf::{DEFAULT_PREFIX, WodleOptions, sha256_file, wodle_stanza};
 use siemtap_wazuh::parse::Severity;
@@ -113,7 +116,8 @@ pub enum WazuhAction {
         #[arg(long)]
         sha256_of: Option<PathBuf>,
     },
-    /// Install the binary and rules into a Wazuh 4.x manager.
+    /// Install into a Wazuh 4.x manager: wodle directory, binary, sample config, secrets
+    /// template, rules, systemd units (not enabled); prints or merges the ossec.conf stanzas.
     Install {
         /// Wazuh prefix.
         #[arg(long, default_value = DEFAULT_PREFIX)]
@@ -127,6 +131,17 @@ pub enum WazuhAction {
         /// Install rules for these connectors only (default: all built-in).
         #[arg(long = "connector")]
         connectors: Vec<String>,
+        /// Merge the wodle stanzas into PREFIX/etc/ossec.conf (idempotent, backup
+        /// ossec.conf.siemtap.bak) instead of printing them.
+        #[arg(long)]
+        merge_ossec_conf: bool,
+        /// Where the systemd service, timer and credential drop-ins go (default:
+        /// ROOT/etc/systemd/system when the prefix is ROOT/var/ossec, else none).
+        #[arg(long, conflicts_with = "no_systemd")]
+        systemd_dir: Option<PathBuf>,
+        /// Do not install the systemd units.
+        #[arg(long)]
+        no_systemd: bool,
     },
 }
 
@@ -292,7 +307,31 @@ pub fn run(args: WazuhArgs) -> Exit {
             dry_run,
             skip_chown,
             connectors,
-        } => install_cmd(prefix, dry_run, skip_chown, connectors),
+            merge_ossec_conf,
+            systemd_dir,
+            no_systemd,
+        } => {
+            let systemd_dir = match (no_systemd, systemd_dir) {
+                (true, _) => None,
+                (false, Some(d)) => Some(d),
+                (false, None) => default_systemd_dir(&prefix),
+            };
+            let binary = match std::env::current_exe() {
+                Ok(b) => b,
+                Err(e) => {
+                    say(&format!("siemtap: cannot locate the running binary: {e}"));
+                    return Exit::Usage;
+                }
+            };
+            let opts = InstallOptions {
+                prefix,
+                binary,
+                connectors,
+                systemd_dir,
+                merge_ossec_conf,
+            };
+            install_cmd(&opts, dry_run, skip_chown)
+        }
     }
 }
 
@@ -406,30 +445,62 @@ fn eval(rules: &[PathBuf]) -> Exit {
     Exit::Ok
 }
 
-fn install_cmd(prefix: PathBuf, dry_run: bool, skip_chown: bool, connectors: Vec<String>) -> Exit {
-    let binary = match std::env::current_exe() {
-        Ok(b) => b,
-        Err(e) => {
-            say(&format!("siemtap: cannot locate the running binary: {e}"));
-            return Exit::Usage;
+/// What to do after the files are in place: ossec.conf (stanzas printed unless merged),
+/// credentials, the timer (never enabled by the install), restart.
+fn next_steps(o: &InstallOptions, stanza_text: &str, dry_run: bool) -> String {
+    let p = o.prefix.display();
+    let mut t = String::from("\nnext steps:\n");
+    if o.merge_ossec_conf {
+        t.push_str(&format!(
+            "- {p}/etc/ossec.conf: the siemtap block is merged{} (socket sink, output ignored); restart the manager to apply it: systemctl restart wazuh-manager\n",
+            if dry_run { " by a real install" } else { "" }
+        ));
+    } else {
+        t.push_str(&format!(
+            "- add to {p}/etc/ossec.conf (or install again with --merge-ossec-conf), then restart the manager (systemctl restart wazuh-manager):\n\n{stanza_text}\n"
+        ));
+    }
+    t.push_str(&format!(
+        "- credentials: fill in {p}/wodles/siemtap/.secrets (0640 root:wazuh, keys commented out), or use systemd credentials below\n\
+         - rules only changed: PUT /manager/analysisd/reload (4.13+) instead of a restart\n"
+    ));
+    if let Some(sd) = &o.systemd_dir {
+        t.push_str(&format!(
+            "- systemd (instead of the ossec.conf wodle for a connector, never both): units are in {}, NOT enabled. Per connector:\n",
+            sd.display()
+        ));
+        for c in selected_credentials(o) {
+            t.push_str(&format!("    # {}\n", c.connector));
+            for cmd in encrypt_commands(c) {
+                t.push_str(&format!("    {cmd}\n"));
+            }
+            t.push_str(&format!(
+                "    systemctl daemon-reload && systemctl enable --now siemtap@{}.timer\n",
+                c.connector
+            ));
         }
-    };
-    let opts = InstallOptions {
-        prefix: prefix.clone(),
-        binary,
-        connectors,
-    };
-    let steps = match plan(&opts) {
+    } else {
+        t.push_str("- systemd units not installed (prefix not ROOT/var/ossec, or --no-systemd): pass --systemd-dir to install them\n");
+    }
+    t
+}
+
+fn install_cmd(o: &InstallOptions, dry_run: bool, skip_chown: bool) -> Exit {
+    let steps = match plan(o) {
         Ok(s) => s,
         Err(e) => {
             say(&format!("siemtap: {e}"));
             return Exit::Delivery;
         }
     };
-    let prefix_s = prefix.display().to_string();
-    let next = format!(
-        "next: add a stanza to {prefix_s}/etc/ossec.conf (`siemtap wazuh ossec-conf CONNECTOR --socket --prefix {prefix_s} --sha256-of {prefix_s}/wodles/siemtap/siemtap`), put credentials in {prefix_s}/wodles/siemtap/.secrets, then restart the manager (rules alone: PUT /manager/analysisd/reload on 4.13+).\n"
-    );
+    let stanza_text = match stanzas(o) {
+        Ok(s) => s.into_iter().map(|(_, t)| t).collect::<Vec<_>>().join("\n"),
+        Err(e) => {
+            say(&format!("siemtap: {e}"));
+            return Exit::Delivery;
+        }
+    };
+    let next = next_steps(o, &stanza_text, dry_run);
     if dry_run {
         return out(&format!(
             "plan (dry run, nothing written):\n{}{next}",
@@ -437,12 +508,23 @@ fn install_cmd(prefix: PathBuf, dry_run: bool, skip_chown: bool, connectors: Vec
         ));
     }
     match execute(&steps, skip_chown) {
-        Ok(done) => out(&format!(
-            "installed: {} path(s) written, {} kept as they were\n{}{next}",
-            done.changed.len(),
-            done.kept.len(),
-            render_plan(&steps)
-        )),
+        Ok(done) => {
+            let backup = done
+                .ossec_conf_backup
+                .map(|b| {
+                    format!(
+                        "ossec.conf changed; the previous version is in {}\n",
+                        b.display()
+                    )
+                })
+                .unwrap_or_default();
+            out(&format!(
+                "installed: {} path(s) written, {} kept as they were\n{}{backup}{next}",
+                done.changed.len(),
+                done.kept.len(),
+                render_plan(&steps)
+            ))
+        }
         Err(e) => {
             say(&format!("siemtap: {e}"));
             Exit::Delivery

@@ -269,3 +269,68 @@ fn validate_warns_when_a_proofpoint_schedule_exceeds_the_quota() {
     let out = siemtap(&["validate", calm.to_str().unwrap()], &[]);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("warning"));
 }
+
+/// A declarative connector resumes after SIGKILL like a built-in one: with the file sink the
+/// union of all runs equals the oracle, no gap and no duplicate.
+#[test]
+fn declarative_source_resumes_after_kills() {
+    let sim = Sim::start(&["--seed", "41", "--events", "1200", "--rate", "10"]);
+    let work = Workdir::new();
+    std::fs::create_dir_all(work.path("connectors")).unwrap();
+    let shipped = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../connectors/onepassword_audit.toml"
+    );
+    std::fs::copy(shipped, work.path("connectors/onepassword_audit.toml")).unwrap();
+    let config = write(
+        &work,
+        "siemtap.toml",
+        &format!(
+            "log_file = \"siemtap.log\"\noutput = \"file:events.jsonl\"\nmax_runtime = \"0s\"\n[[source]]\nname = \"audit\"\nconnector = \"onepassword_audit\"\n[source.settings]\nbase_url = \"{}\"\n",
+            sim.base
+        ),
+    );
+    let run = || {
+        let mut cmd = std::process::Command::new(bin());
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("OP_BEARER_TOKEN", TOKEN)
+            .args(["run", "--config", config.to_str().unwrap()])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        cmd
+    };
+    let mut interrupted = 0;
+    for delay_ms in [150u64, 400, 250, 650, 320] {
+        let mut child = run().spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        interrupted += usize::from(child.try_wait().unwrap().is_none());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert!(
+        interrupted >= 3,
+        "only {interrupted} kills hit a running process"
+    );
+    sim.clock(serde_json::json!({"mode": "frozen"}));
+    assert_eq!(
+        run().status().unwrap().code(),
+        Some(0),
+        "log: {}",
+        work.read("siemtap.log")
+    );
+    let events = lines(&work.read("events.jsonl"));
+    let audit = ids_by_stream(&events).remove("audit").unwrap_or_default();
+    let mut unique = audit.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        audit.len(),
+        "no duplicates with the file sink"
+    );
+    let mut want = sim.oracle(None)["audit"].clone();
+    want.sort();
+    assert_eq!(unique, want, "no gaps");
+}

@@ -1,6 +1,8 @@
 //! `--output wazuh-socket:PATH` end to end: the binary against the 1Password simulator sends
 //! one datagram per event to a real `UnixDatagram` listener, in analysisd's format; with no
 //! listener the run fails without advancing any cursor, and the next run delivers everything.
+//! `connectors`: the same for every connector, with the listener killed mid-run (and
+//! restarted); `install`: `siemtap wazuh install` into a temporary root.
 
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
@@ -12,6 +14,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::harness::*;
+
+mod connectors;
+mod install;
 
 /// A datagram listener standing in for analysisd.
 struct Listener {

@@ -130,11 +130,15 @@ fn clean_run(conn: &Conn, planted: &Planted, log_to_stderr: bool) -> Vec<(String
     sim_args.extend(args.iter().map(String::as_str));
     let sim = conn.sim(&sim_args);
     let work = Workdir::new();
-    let mut run = planted.apply(conn, &work, conn.run(&sim.base, &work));
-    if log_to_stderr {
-        run = run.args(["--log-file", "stderr"]);
-    }
-    let out = run.into_file(&work.out()).output();
+    let run = if log_to_stderr {
+        conn.run_logged(&sim.base, &work, "stderr".as_ref())
+    } else {
+        conn.run(&sim.base, &work)
+    };
+    let out = planted
+        .apply(conn, &work, run)
+        .into_file(&work.out())
+        .output();
     assert_eq!(
         out.status.code(),
         Some(0),

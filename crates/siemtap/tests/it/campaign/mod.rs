@@ -120,7 +120,7 @@ pub const PROOFPOINT: Conn = Conn {
     rps: "500",
     env: &[("PP_PEOPLE_PAGE_SIZE", "20")],
     final_env: &[("PP_SETTLE_SECONDS", "0")],
-    kill_ms: (40, 900),
+    kill_ms: (30, 450),
 };
 
 pub const CORTEX_XDR: Conn = Conn {
@@ -155,7 +155,7 @@ pub const CORTEX_XDR: Conn = Conn {
     rps: "10",
     env: &[],
     final_env: &[("XDR_SETTLE_SECONDS", "0")],
-    kill_ms: (150, 2500),
+    kill_ms: (100, 900),
 };
 
 /// Every connector.
@@ -170,6 +170,11 @@ impl Conn {
     /// `siemtap run NAME` against `base` with the simulator's default credentials, a clean
     /// environment (PATH only), state and log in `work`, no real retry sleeps.
     pub fn run(&self, base: &str, work: &Workdir) -> RunCmd {
+        self.run_logged(base, work, work.log().as_os_str())
+    }
+
+    /// [`Conn::run`] with `--log-file LOG` (a path, or `stderr`).
+    pub fn run_logged(&self, base: &str, work: &Workdir, log: &std::ffi::OsStr) -> RunCmd {
         let p = self.prefix;
         let mut cmd = Command::new(bin());
         cmd.env_clear()
@@ -180,7 +185,7 @@ impl Conn {
             .env(format!("{p}_REQUESTS_PER_SECOND"), self.rps)
             .env("SIEMTAP_NO_RETRY_SLEEP", "1")
             .args(["run", self.name, "--log-file"])
-            .arg(work.log())
+            .arg(log)
             .stdin(Stdio::null());
         for c in self.creds {
             cmd.env(c.env, c.sim_default);
@@ -224,6 +229,22 @@ impl Conn {
                 (
                     i[self.source_key].as_str().unwrap_or_default().to_string(),
                     i["error_code"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// `source code: message` of every error event, for failure messages.
+    pub fn error_details(&self, events: &[Value]) -> Vec<String> {
+        self.errors(events)
+            .iter()
+            .map(|e| {
+                let i = self.inner(e);
+                format!(
+                    "{} {}: {}",
+                    i[self.source_key].as_str().unwrap_or_default(),
+                    i["error_code"].as_str().unwrap_or_default(),
+                    i["error_message"].as_str().unwrap_or_default()
                 )
             })
             .collect()
@@ -354,6 +375,30 @@ pub fn compare(
     c
 }
 
+/// Freezes the simulator's clock for the final drain. Proofpoint windows end on whole
+/// minutes of the client's clock, so records of the current minute would wait for the next
+/// run: the simulator is set back to the start of its minute (nothing newer was delivered —
+/// every earlier run kept the 300 s settle delay), so the oracle holds exactly what one drain
+/// can collect. Freezing happens early in a minute, so the drain's windows (computed from the
+/// client's clock) end in that same minute, never after the simulator's time.
+pub fn freeze(conn: &Conn, sim: &Sim) {
+    let now = || -> String {
+        let (_, body) = http(&sim.base, "GET", "/_sim/clock", None);
+        let v: Value = serde_json::from_str(&body).expect("clock json");
+        v["now"].as_str().expect("clock now").to_string()
+    };
+    if conn.name == "proofpoint" {
+        let second: u64 = now()[17..19].parse().expect("clock seconds");
+        if second >= 45 {
+            std::thread::sleep(std::time::Duration::from_millis((61 - second) * 1000));
+        }
+    }
+    sim.clock(serde_json::json!({"mode": "frozen"}));
+    if conn.name == "proofpoint" {
+        sim.clock(serde_json::json!({"set": format!("{}00Z", &now()[..17])}));
+    }
+}
+
 /// The largest page (`items`) the simulator served: the unit of the stdout repeat bound.
 pub fn max_page(sim: &Sim) -> u64 {
     let log = sim.requests();
@@ -381,7 +426,8 @@ impl Lcg {
     }
 }
 
-/// Where a results row goes when `SIEMTAP_MATRIX_OUT` (a directory) is set.
+/// Where results go when `SIEMTAP_MATRIX_OUT` (a directory) is set: the fault matrix's
+/// cells and the kill campaigns' figures, as JSON.
 pub fn results_dir() -> Option<std::path::PathBuf> {
     std::env::var_os("SIEMTAP_MATRIX_OUT").map(std::path::PathBuf::from)
 }

@@ -1,15 +1,13 @@
-//! Kills during the state write, with real parts only: pages of one event (1Password) or
-//! one-hour windows over a 7-day catch-up (Proofpoint) make the runner commit hundreds of
-//! times a second, so seeded random SIGKILLs land inside the atomic write (a temp file
+//! Kills during the state write, with real parts only: one-hour windows over a 7-day catch-up
+//! (Proofpoint) make the runner commit constantly, each commit rewriting a ledger of a
+//! thousand ids, so seeded random SIGKILLs land inside the atomic write (a temp file
 //! `.state.json.<pid>.<n>.tmp` left behind proves it). After every kill the state file parses
 //! and is the old or a new committed version — never torn: its committed output length only
 //! grows and ends on a whole line; a complete temp file beside it is a version that was never
 //! renamed into place. The next run removes the temp files, and the final union is exact.
 //! `bench/campaign.py` adds kills injected exactly at the rename with `strace -e inject`.
 
-use serde_json::json;
-
-use super::kill::kill_after;
+use super::kill::run_and_kill;
 use super::*;
 
 /// Temp files beside the state file.
@@ -26,7 +24,7 @@ fn temps(work: &Workdir) -> Vec<std::path::PathBuf> {
 }
 
 /// Figures of one connector's state-write campaign.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize)]
 pub struct StateWriteReport {
     pub kills: usize,
     pub mid_run: usize,
@@ -37,9 +35,19 @@ pub struct StateWriteReport {
     pub cmp: Comparison,
 }
 
+/// Kills `conn`'s runs at least `kills` times, then drains and compares.
 pub fn campaign(conn: &Conn, kills: usize, seed: u64) -> StateWriteReport {
     let sim = match conn.name {
-        "1password" => conn.sim(&["--seed", "5", "--events", "400", "--rate", "5"]),
+        // One-event pages: far more requests than the vendor's 600/min allows.
+        "1password" => conn.sim(&[
+            "--seed",
+            "5",
+            "--events",
+            "400",
+            "--rate",
+            "5",
+            "--no-rate-limit",
+        ]),
         _ => conn.sim(&["--seed", "5", "--events", "300", "--rate", "0.2"]),
     };
     let work = Workdir::new();
@@ -52,16 +60,13 @@ pub fn campaign(conn: &Conn, kills: usize, seed: u64) -> StateWriteReport {
     };
     let output_key = format!("file:{}", work.out().display());
     let mut rng = Lcg(seed);
-    let mut r = StateWriteReport {
-        kills,
-        ..Default::default()
-    };
+    let mut r = StateWriteReport::default();
     let mut committed_len = 0;
-    for _ in 0..kills {
-        let child = tune(conn.run(&sim.base, &work))
-            .into_file(&work.out())
-            .spawn();
-        let (_, running) = kill_after(child, 20 + rng.below(600));
+    // At least `kills` kills, and more (up to 4×) until one landed inside a state write.
+    while r.kills < kills || (r.in_write == 0 && r.kills < 4 * kills) {
+        r.kills += 1;
+        let run = tune(conn.run(&sim.base, &work)).into_file(&work.out());
+        let (_, running) = run_and_kill(run, &work.path("stdout.txt"), 20 + rng.below(600));
         r.mid_run += usize::from(running);
         let left = temps(&work);
         if !left.is_empty() {
@@ -85,8 +90,9 @@ pub fn campaign(conn: &Conn, kills: usize, seed: u64) -> StateWriteReport {
             committed_len = len;
         }
     }
-    sim.clock(json!({"mode": "frozen"}));
-    let last = tune(conn.final_run(&sim.base, &work))
+    freeze(conn, &sim);
+    let last = conn
+        .final_run(&sim.base, &work)
         .into_file(&work.out())
         .output();
     assert_eq!(
@@ -104,6 +110,15 @@ pub fn campaign(conn: &Conn, kills: usize, seed: u64) -> StateWriteReport {
         &sim.oracle(None),
     );
     eprintln!("state-write kills {}: {r:?}", conn.name);
+    if let Some(dir) = results_dir() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("state-write-{}.json", conn.name));
+        std::fs::write(path, serde_json::to_string(&r).unwrap()).unwrap();
+    }
+    assert!(
+        r.in_write >= 1,
+        "no kill landed inside a state write; the campaign proved nothing: {r:?}"
+    );
     assert_eq!(
         (r.cmp.gaps, r.cmp.duplicates, r.cmp.extra),
         (0, 0, 0),
@@ -113,11 +128,6 @@ pub fn campaign(conn: &Conn, kills: usize, seed: u64) -> StateWriteReport {
 }
 
 #[test]
-fn onepassword_kills_inside_the_state_write_leave_old_or_new() {
-    campaign(&ONEPASSWORD, 12, 31);
-}
-
-#[test]
 fn proofpoint_kills_inside_the_state_write_leave_old_or_new() {
-    campaign(&PROOFPOINT, 8, 32);
+    campaign(&PROOFPOINT, 10, 32);
 }
