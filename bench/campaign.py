@@ -231,14 +231,15 @@ def freeze(name, sim):
         sim.call("POST", "/_sim/clock", {"set": now[:17] + "00Z"})
 
 
-def calibrate(exe, name, seed, large):
+def calibrate(exe, name, sim_args, extra_env=None):
     """Wall time of one uninterrupted drain of the campaign's dataset (a separate simulator)."""
-    c = CONNECTORS[name]
-    sim = Sim(exe, name, ["--seed", str(seed)] + c["sim"](large))
+    sim = Sim(exe, name, sim_args)
     work = tempfile.mkdtemp(prefix=f"siemtap-calibrate-{name}-")
+    env = run_env(name, sim.base, work)
+    env.update(extra_env or {})
     try:
         start = time.monotonic()
-        subprocess.run(run_cmd(exe, name, work, "stdout"), env=run_env(name, sim.base, work),
+        subprocess.run(run_cmd(exe, name, work, "stdout"), env=env,
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         return time.monotonic() - start
     finally:
@@ -251,7 +252,7 @@ def crash(exe, name, sink, kills, seed, large):
     rng = random.Random(f"{seed}-{name}-{sink}")
     # Kill delays: uniform in [lo, lo + 2 T / kills], T = one full drain, so that the kills
     # together cover about the whole backlog and most of them interrupt a running process.
-    full_ms = calibrate(exe, name, seed, large) * 1000
+    full_ms = calibrate(exe, name, ["--seed", str(seed)] + c["sim"](large)) * 1000
     lo = min(c["kill_ms"][0], full_ms / 20)
     window = (lo, lo + max(2 * full_ms / kills, 10))
     sim = Sim(exe, name, ["--seed", str(seed)] + c["sim"](large))
@@ -305,13 +306,29 @@ def temps(work):
     return [os.path.join(work, n) for n in os.listdir(work) if n.startswith(".state.json.") and n.endswith(".tmp")]
 
 
+def complete_versions(paths):
+    """Texts of the temp files that parse as a whole JSON document (a complete new version)."""
+    out = []
+    for p in paths:
+        text = open(p).read()
+        try:
+            json.loads(text)
+        except ValueError:
+            continue
+        out.append(text)
+    return out
+
+
 def state_write(exe, name, kills, seed, use_strace):
     """Kills inside the state write (random, and with strace exactly at the rename)."""
     c = CONNECTORS[name]
     rng = random.Random(f"{seed}-{name}-statewrite")
-    sim = Sim(exe, name, ["--seed", str(seed)] + c["statewrite_sim"])
+    sim_args = ["--seed", str(seed)] + c["statewrite_sim"]
+    full_ms = calibrate(exe, name, sim_args, c["statewrite_env"]) * 1000
+    sim = Sim(exe, name, sim_args)
     work = tempfile.mkdtemp(prefix=f"siemtap-statewrite-{name}-")
-    row = dict(connector=name, kills=0, in_write=0, before_rename=0, strace_kills=0, strace_old=0)
+    row = dict(connector=name, kills=0, in_write=0, before_rename=0, strace_kills=0, strace_old=0,
+               window=[round(0.02 * full_ms), round(0.6 * full_ms)])
     committed = 0
     try:
         env = run_env(name, sim.base, work)
@@ -321,7 +338,8 @@ def state_write(exe, name, kills, seed, use_strace):
             cmd = run_cmd(exe, name, work, "file")
             before = open(os.path.join(work, "state.json")).read() if os.path.exists(os.path.join(work, "state.json")) else None
             if strace:
-                n = rng.randint(2, 40)
+                # Early runs commit hundreds of times, later ones a few: N stays small.
+                n = rng.randint(1, 4)
                 cmd = ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=rename,renameat,renameat2",
                        "-e", f"inject=rename,renameat,renameat2:signal=SIGKILL:when={n}"] + cmd
                 proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True)
@@ -329,28 +347,22 @@ def state_write(exe, name, kills, seed, use_strace):
             else:
                 p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
-                time.sleep(rng.uniform(20, 600) / 1000)
+                time.sleep(rng.uniform(0.02, 0.6) * full_ms / 1000)
                 killed = p.poll() is None
                 p.kill()
                 p.wait()
             row["kills"] += 1
             left = temps(work)
             state_text = open(os.path.join(work, "state.json")).read() if os.path.exists(os.path.join(work, "state.json")) else None
+            complete = complete_versions(left)
             if left:
                 row["in_write"] += 1
-                for t in left:
-                    text = open(t).read()
-                    try:
-                        json.loads(text)
-                        complete = True
-                    except ValueError:
-                        complete = False
-                    if complete and text != state_text:
-                        row["before_rename"] += 1
+                row["before_rename"] += int(any(text != state_text for text in complete))
             if strace and killed:
                 row["strace_kills"] += 1
-                # Killed at the rename: the state is still the version before it.
-                if left and state_text is not None and all(open(t).read() != state_text for t in left):
+                # Killed at the rename: the new version is complete in the temp file and the
+                # state file is still the version before it (or absent before the first commit).
+                if complete and all(text != state_text for text in complete):
                     row["strace_old"] += 1
             committed = check_state(work, "file", committed)
         freeze(name, sim)
@@ -388,13 +400,13 @@ def crash_table(rows):
 
 
 def state_table(rows, use_strace):
-    out = ["| Connector | Kills | Landed inside a state write | New version written, not renamed | "
+    out = ["| Connector | Kill delay (ms) | Kills | Landed inside a state write | New version written, not renamed | "
            "strace kills at the rename | State was the old version | Temp files after the next run | Gaps | Duplicates | Result |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         st = (f"{r['strace_kills']} | {r['strace_old']}" if use_strace else "— | —")
         res = "ok" if r["ok"] else "**MISSED** " + json.dumps({k: r.get(k) for k in ("errors", "sample")})
-        out.append(f"| {r['connector']} | {r['kills']} | {r['in_write']} | {r['before_rename']} | {st} | "
+        out.append(f"| {r['connector']} | {r['window'][0]}–{r['window'][1]} | {r['kills']} | {r['in_write']} | {r['before_rename']} | {st} | "
                    f"{r['temps_after']} | {r['gaps']} | {r['duplicates']} | {res} |")
     return "\n".join(out)
 

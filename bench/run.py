@@ -114,7 +114,8 @@ def first_error(path):
     with open(path, "rb") as f:
         for line in f:
             if b'"error_message"' in line:
-                event = next(iter(json.loads(line).values()))
+                doc = json.loads(line)
+                event = next((v for v in doc.values() if isinstance(v, dict) and "error_message" in v), doc)
                 return f"{event.get('error_code')}: {event.get('error_message')} ({event.get('error_detail')})"
     return None
 

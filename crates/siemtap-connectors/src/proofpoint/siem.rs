@@ -32,7 +32,13 @@ pub struct SiemStream {
     lookback_restart_used: bool,
     /// Whether the quota estimate ran in this run.
     budget_checked: bool,
+    /// Current window width in minutes: halved when a window's response exceeds the response
+    /// cap (a dense hour must not block the stream forever), doubled back after a success.
+    width_minutes: u64,
 }
+
+/// Full window width, in minutes.
+const FULL_WIDTH_MINUTES: u64 = super::window::MAX_WINDOW.as_secs() / 60;
 
 impl SiemStream {
     /// The stream of `api`.
@@ -42,6 +48,7 @@ impl SiemStream {
             resume: None,
             lookback_restart_used: false,
             budget_checked: false,
+            width_minutes: FULL_WIDTH_MINUTES,
         }
     }
 
@@ -128,7 +135,10 @@ impl SiemStream {
                     ..Page::default()
                 });
             }
-            Plan::Window { start, end } => (start, end),
+            Plan::Window { start, end } => (
+                start,
+                end.min(add(start, Duration::from_secs(self.width_minutes * 60))),
+            ),
         };
         let interval = format!("{}/{}", iso(start), iso(end));
         let query = [
@@ -144,6 +154,21 @@ impl SiemStream {
                     && start < sub(now, STRICT_LOOKBACK) =>
             {
                 return Ok(self.lookback_restart(cursor, start, now));
+            }
+            Err(err) if is_too_large(&err) && self.width_minutes > 1 => {
+                // The window holds more than the response cap: read it in smaller windows.
+                // The cursor does not move; the runner asks again at once.
+                self.width_minutes = (self.width_minutes / 2).max(1);
+                tracing::warn!(
+                    %interval,
+                    width_minutes = self.width_minutes,
+                    "the window's response exceeds the response cap; retrying it in narrower windows"
+                );
+                self.resume = Some(start);
+                return Ok(Page {
+                    more: true,
+                    ..Page::default()
+                });
             }
             Err(err) => {
                 return Err(failures::from_http(
@@ -175,6 +200,7 @@ impl SiemStream {
         };
         // Never move the cursor backwards (a run's first window starts before it).
         let next = cursor.map_or(next, |c| c.max(next));
+        self.width_minutes = (self.width_minutes * 2).min(FULL_WIDTH_MINUTES);
         self.resume = Some(next);
         Ok(Page {
             events: window.events,
@@ -264,5 +290,14 @@ impl Stream for SiemStream {
         ctx: FetchContext,
     ) -> BoxFuture<'a, Result<Page, Failure>> {
         Box::pin(self.fetch(state, ctx))
+    }
+}
+
+/// Whether a request failed because the response exceeded the response cap.
+fn is_too_large(err: &siemtap_http::HttpError) -> bool {
+    match err {
+        siemtap_http::HttpError::BodyTooLarge { .. } => true,
+        siemtap_http::HttpError::Deadline { last } => is_too_large(last),
+        _ => false,
     }
 }

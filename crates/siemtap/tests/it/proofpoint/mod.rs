@@ -351,3 +351,38 @@ fn seven_day_catch_up_checkpoints_each_window_and_survives_kills() {
 }
 
 mod faults;
+
+/// A window whose response exceeds the response cap is read again in narrower windows: the
+/// stream never sticks on a dense hour, and nothing is lost or repeated.
+#[test]
+fn a_window_over_the_response_cap_is_split_not_stuck() {
+    let sim = sim(&["--seed", "5", "--events", "1500", "--people-users", "5"]);
+    let work = Workdir::new();
+    // ~60 records per category per hour, about 100 KB per hour window: a 60 KB cap forces
+    // narrower windows.
+    let events = ok(
+        &run(&sim, &work)
+            .env("SIEMTAP_MAX_RESPONSE_BYTES", "60000")
+            .args(["--source", "siem", "--max-runtime", "0"])
+            .output(),
+        &work,
+    );
+    assert!(
+        pp_kind(&events, "error").is_empty(),
+        "{:?}",
+        pp_kind(&events, "error")
+    );
+    let oracle = sim.oracle(None);
+    let got = pp_ids(&events);
+    assert_exact(
+        &BTreeMap::from([("siem".to_string(), got["siem"].clone())]),
+        &BTreeMap::from([("siem".to_string(), oracle["siem"].clone())]),
+    );
+    let windows = siem_requests(&sim);
+    let narrow = windows
+        .iter()
+        .filter(|(s, e, _)| e.duration_since(*s) < jiff::SignedDuration::from_hours(1))
+        .count();
+    assert!(narrow > 0, "some windows were split");
+    assert!(work.read("siemtap.log").contains("narrower windows"));
+}
