@@ -6,6 +6,14 @@
 
 use super::json::{JsonStyle, python_float_repr, write_ascii, write_str};
 
+/// Deepest nesting kept inside a record. A deeper value is replaced by [`TOO_DEEP`]: the event
+/// is still delivered, complete but for that subtree, and the stack stays bounded whatever a
+/// vendor sends.
+pub const MAX_NESTING: usize = 100;
+
+/// What replaces a value nested deeper than [`MAX_NESTING`].
+pub const TOO_DEEP: &str = "[siemtap: value nested deeper than 100 levels removed]";
+
 /// Writes the members of the raw JSON object `raw` (without the surrounding braces), nulls
 /// dropped. Returns the number of members written, or `None` if `raw` is not an object (the
 /// caller then falls back to the parsed path).
@@ -13,6 +21,7 @@ pub fn write_object_members(raw: &str, style: JsonStyle, out: &mut Vec<u8>) -> O
     let mut r = Reader {
         b: raw.as_bytes(),
         i: 0,
+        depth: 1,
     };
     r.ws();
     if r.peek()? != b'{' {
@@ -29,6 +38,8 @@ pub fn write_object_members(raw: &str, style: JsonStyle, out: &mut Vec<u8>) -> O
 struct Reader<'a> {
     b: &'a [u8],
     i: usize,
+    /// Containers entered so far.
+    depth: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -127,12 +138,22 @@ impl<'a> Reader<'a> {
     fn value(&mut self, style: JsonStyle, out: &mut Vec<u8>) -> Option<()> {
         self.ws();
         match self.peek()? {
+            b'{' | b'[' if self.depth >= MAX_NESTING => {
+                self.skip_container()?;
+                write_str(out, TOO_DEEP);
+            }
             b'{' => {
                 out.push(b'{');
+                self.depth += 1;
                 self.object_body(style, out)?;
+                self.depth -= 1;
                 out.push(b'}');
             }
-            b'[' => self.array(style, out)?,
+            b'[' => {
+                self.depth += 1;
+                self.array(style, out)?;
+                self.depth -= 1;
+            }
             b'"' => {
                 let token = self.string_token()?;
                 write_string_token(token, out)?;
@@ -158,6 +179,30 @@ impl<'a> Reader<'a> {
             _ => return None,
         }
         Some(())
+    }
+
+    /// Skips one object or array without recursion (any depth).
+    fn skip_container(&mut self) -> Option<()> {
+        let mut depth = 0usize;
+        loop {
+            match self.peek()? {
+                b'{' | b'[' => {
+                    depth += 1;
+                    self.i += 1;
+                }
+                b'}' | b']' => {
+                    depth -= 1;
+                    self.i += 1;
+                    if depth == 0 {
+                        return Some(());
+                    }
+                }
+                b'"' => {
+                    self.string_token()?;
+                }
+                _ => self.i += 1,
+            }
+        }
     }
 
     /// A string token including its quotes.
@@ -264,6 +309,39 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             r#""z": 0, "big": 123456789012345678901234567890"#
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_with_a_marker_not_a_stack_overflow() {
+        let depth = 200_000;
+        let raw = format!(
+            "{{\"uuid\":\"deep\",\"x\":{}{},\"after\":1}}",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let mut out = Vec::new();
+        assert_eq!(
+            write_object_members(&raw, JsonStyle::Compact, &mut out),
+            Some(3)
+        );
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(TOO_DEEP) && text.ends_with(r#""after":1"#),
+            "{}",
+            &text[text.len() - 120..]
+        );
+        assert_eq!(text.matches('[').count(), MAX_NESTING, "kept levels");
+        // Strings with brackets inside a skipped value do not confuse the skip.
+        let raw = format!(
+            "{{\"x\":{}\"]]}}{{[\"{},\"y\":2}}",
+            "[".repeat(150),
+            "]".repeat(150)
+        );
+        let mut out = Vec::new();
+        assert_eq!(
+            write_object_members(&raw, JsonStyle::Compact, &mut out),
+            Some(2)
         );
     }
 
