@@ -37,6 +37,9 @@ pub struct SiemStream {
     width_minutes: u64,
 }
 
+/// Records in one window above which the next window is narrower.
+const DENSE_WINDOW_RECORDS: usize = 5_000;
+
 /// Full window width, in minutes.
 const FULL_WIDTH_MINUTES: u64 = super::window::MAX_WINDOW.as_secs() / 60;
 
@@ -200,7 +203,13 @@ impl SiemStream {
         };
         // Never move the cursor backwards (a run's first window starts before it).
         let next = cursor.map_or(next, |c| c.max(next));
-        self.width_minutes = (self.width_minutes * 2).min(FULL_WIDTH_MINUTES);
+        // Keep windows near a few thousand records: a dense window makes the next one narrower
+        // (memory stays bounded by density, not by the hour), a light one widens it back.
+        self.width_minutes = if window.events.len() > DENSE_WINDOW_RECORDS {
+            (self.width_minutes / 2).max(1)
+        } else {
+            (self.width_minutes * 2).min(FULL_WIDTH_MINUTES)
+        };
         self.resume = Some(next);
         Ok(Page {
             events: window.events,

@@ -293,9 +293,10 @@ pub struct Comparison {
     pub ids: usize,
     /// Oracle ids never delivered.
     pub gaps: usize,
-    /// XDR incident versions never delivered because a newer version of the same incident
-    /// replaced them before any run fetched their range (no API can return them any more);
-    /// the newer version was delivered. Not counted in `gaps`.
+    /// Versions (`key@version` ids: XDR incidents, Proofpoint People reports) never delivered
+    /// while a later version of the same key was: an incident updated before any run fetched
+    /// the old version (no API call can return it any more), or a People report a killed run
+    /// opened but never committed, fetched whole by a later run. Not counted in `gaps`.
     pub superseded: usize,
     /// Deliveries beyond the first of an id.
     pub duplicates: usize,
@@ -305,18 +306,29 @@ pub struct Comparison {
     pub sample: Vec<String>,
 }
 
+/// Whether version `a` is later than `b` (integers numerically, otherwise as text: RFC 3339
+/// intervals sort as text).
+fn later(a: &str, b: &str) -> bool {
+    match (a.parse::<i64>(), b.parse::<i64>()) {
+        (Ok(x), Ok(y)) => x > y,
+        _ => a > b,
+    }
+}
+
 /// Compares the union of delivered ids with the oracle.
 pub fn compare(
     emitted: &BTreeMap<String, Vec<String>>,
     oracle: &BTreeMap<String, Vec<String>>,
 ) -> Comparison {
     let mut c = Comparison::default();
-    let delivered_incidents: HashSet<&str> = emitted
-        .get("incidents")
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.split('@').next())
-        .collect();
+    let mut versions: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
+    for (stream, got) in emitted {
+        for id in got {
+            if let Some((key, version)) = id.split_once('@') {
+                versions.entry((stream, key)).or_default().push(version);
+            }
+        }
+    }
     for (stream, want) in oracle {
         let got = emitted.get(stream).cloned().unwrap_or_default();
         let mut counts: HashMap<&str, usize> = HashMap::new();
@@ -334,28 +346,15 @@ pub fn compare(
         );
         let known: HashSet<&str> = want.iter().map(String::as_str).collect();
         c.extra += counts.keys().filter(|id| !known.contains(*id)).count();
-        // Latest oracle version per incident.
-        let mut latest: HashMap<&str, i64> = HashMap::new();
-        if stream == "incidents" {
-            for v in want {
-                if let Some((id, ms)) = v.split_once('@') {
-                    let ms = ms.parse().unwrap_or(i64::MIN);
-                    let e = latest.entry(id).or_insert(ms);
-                    *e = (*e).max(ms);
-                }
-            }
-        }
         for id in want {
             if counts.contains_key(id.as_str()) {
                 continue;
             }
-            let superseded = stream == "incidents"
-                && id.split_once('@').is_some_and(|(inc, ms)| {
-                    latest
-                        .get(inc)
-                        .is_some_and(|l| ms.parse().unwrap_or(i64::MIN) < *l)
-                        && delivered_incidents.contains(inc)
-                });
+            let superseded = id.split_once('@').is_some_and(|(key, version)| {
+                versions
+                    .get(&(stream.as_str(), key))
+                    .is_some_and(|vs| vs.iter().any(|v| later(v, version)))
+            });
             if superseded {
                 c.superseded += 1;
             } else {
