@@ -266,6 +266,9 @@ def crash(exe, name, sink, kills, seed, large):
     sim = Sim(exe, name, ["--seed", str(seed)] + c["sim"](large))
     work = tempfile.mkdtemp(prefix=f"siemtap-crash-{name}-{sink}-")
     runs, mid_run, committed = [], 0, 0
+    # Known defect: what a run writes to the output file before its first state commit is not
+    # cut by the next run (no committed length yet), so it repeats. Tracked to report it apart.
+    before_first_commit = set()
     try:
         for _ in range(kills):
             # stdout into a file: a pipe nobody reads during the run would fill and block it.
@@ -280,6 +283,10 @@ def crash(exe, name, sink, kills, seed, large):
                 proc.wait()
             runs.append(parse_lines(open(out_path, "rb").read().decode(errors="replace"), lenient=True))
             committed = check_state(work, sink, committed)
+            out_file = os.path.join(work, "events.jsonl")
+            if sink == "file" and not os.path.exists(os.path.join(work, "state.json")) and os.path.exists(out_file):
+                written = parse_lines(open(out_file, "rb").read().decode(errors="replace"), lenient=True)
+                before_first_commit.update(i for v in ids_of(name, written).values() for i in v)
         freeze(name, sim)
         env = run_env(name, sim.base, work)
         env.update(c["final_env"])
@@ -291,14 +298,21 @@ def crash(exe, name, sink, kills, seed, large):
             events = parse_lines(open(os.path.join(work, "events.jsonl")).read(), lenient=False)
         else:
             events = [e for r in runs for e in r]
-        cmp = compare(ids_of(name, events), sim.oracle())
+        ids = ids_of(name, events)
+        cmp = compare(ids, sim.oracle())
+        seen, first_commit = set(), 0
+        for i in (i for v in ids.values() for i in v):
+            if i in seen and i in before_first_commit:
+                first_commit += 1
+            seen.add(i)
         repeats = []
         if sink == "stdout":
             for k in range(len(runs) - 1):
                 later = {i for r in runs[k + 1:] for v in ids_of(name, r).values() for i in v}
                 repeats.append(sum(1 for v in ids_of(name, runs[k]).values() for i in v if i in later))
         row = dict(connector=name, sink=sink, kills=kills, mid_run=mid_run, window=[round(w) for w in window], errors=errors_of(name, events),
-                   max_repeat=max(repeats or [0]), total_repeat=sum(repeats), page=sim.max_page(), **cmp)
+                   max_repeat=max(repeats or [0]), total_repeat=sum(repeats), page=sim.max_page(),
+                   first_commit=first_commit, **cmp)
         row["ok"] = (cmp["gaps"] == 0 and cmp["extra"] == 0 and not row["errors"]
                      and (cmp["duplicates"] == 0 if sink == "file" else row["max_repeat"] <= row["page"]))
         if row["ok"]:
@@ -405,9 +419,10 @@ def crash_table(rows):
     for r in rows:
         rep = f"{r['max_repeat']} ({r['page']})" if r["sink"] == "stdout" else "—"
         sup = f" (+{r['superseded']} superseded)" if r["superseded"] else ""
+        dup = f"{r['duplicates']}" + (f" ({r['first_commit']} before the first commit)" if r.get("first_commit") else "")
         res = "ok" if r["ok"] else "**MISSED** " + json.dumps({k: r[k] for k in ("errors", "sample", "extra") if r.get(k)})
         out.append(f"| {r['connector']} | {r['sink']} | {r['window'][0]}–{r['window'][1]} | {r['kills']} | {r['mid_run']} | {r['ids']:,} | {r['gaps']}{sup} | "
-                   f"{r['duplicates']} | {rep} | {res} |")
+                   f"{dup} | {rep} | {res} |")
     return "\n".join(out)
 
 

@@ -120,7 +120,7 @@ pub const PROOFPOINT: Conn = Conn {
     rps: "500",
     env: &[("PP_PEOPLE_PAGE_SIZE", "20")],
     final_env: &[("PP_SETTLE_SECONDS", "0")],
-    kill_ms: (30, 450),
+    kill_ms: (20, 220),
 };
 
 pub const CORTEX_XDR: Conn = Conn {
