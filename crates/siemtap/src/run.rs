@@ -216,6 +216,28 @@ pub(crate) fn http_config(env: &HashMap<String, String>) -> Result<HttpConfig, S
     Ok(config)
 }
 
+/// Records where a file output starts, before anything is written to it, in every state that
+/// has no committed length for it yet. Without this, a run killed before its first commit on a
+/// new state file would leave its first page in the output with nothing to cut it back to, and
+/// the next run would deliver that page again.
+pub(crate) fn pin_output_start<'a>(
+    output: &Output,
+    stores: impl IntoIterator<Item = &'a mut StateStore>,
+) -> Result<(), siemtap_core::StateError> {
+    let Output::File(path) = output else {
+        return Ok(());
+    };
+    let id = FileSink::output_id_for(path);
+    let start = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    for store in stores
+        .into_iter()
+        .filter(|s| s.output_length(&id).is_none())
+    {
+        store.record_output(&id, start)?;
+    }
+    Ok(())
+}
+
 /// Logs a fatal problem; also shows it on a terminal if the log goes elsewhere.
 pub fn report_fatal(message: &str) {
     tracing::error!("{message}");
@@ -309,6 +331,10 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
             return RunResult::early(Exit::Delivery);
         }
     };
+    if let Err(e) = pin_output_start(&output, [&mut store]) {
+        report_fatal(&e.to_string());
+        return RunResult::early(Exit::StateUnreadable);
+    }
     let options = RunOptions {
         deadline,
         stop,

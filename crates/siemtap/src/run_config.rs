@@ -314,6 +314,10 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
             return Exit::Delivery;
         }
     };
+    if let Err(e) = crate::run::pin_output_start(&output, ready.iter_mut().map(|(_, s)| s)) {
+        report_fatal(&e.to_string());
+        return Exit::StateUnreadable;
+    }
     let mut runner = Runner::new(
         sink.as_mut(),
         RunOptions {
