@@ -58,8 +58,6 @@ fn sim_args(conn: &Conn, seed: u64) -> Vec<String> {
         "proofpoint" => ("240", "0.5"),
         _ => ("1500", "2"),
     };
-    // XDR: the client keeps to 10 requests/s per process, but a killed run and its immediate
-    // restart together exceed the simulator's per-key limit (429s are the matrix's subject).
     let mut a = vec![
         "--seed".to_string(),
         seed.to_string(),
@@ -72,6 +70,8 @@ fn sim_args(conn: &Conn, seed: u64) -> Vec<String> {
         a.extend(["--people-users".into(), "30".into()]);
     }
     if conn.name == "cortex_xdr" {
+        // The client keeps to 10 requests/s per process, but a killed run and its immediate
+        // restart together exceed the simulator's per-key limit (429s are the matrix's subject).
         a.push("--no-rate-limit".into());
     }
     a
