@@ -62,12 +62,18 @@ pub fn campaign(conn: &Conn, kills: usize, seed: u64) -> StateWriteReport {
     let mut rng = Lcg(seed);
     let mut r = StateWriteReport::default();
     let mut committed_len = 0;
-    // At least `kills` kills, and more (up to 4×) until one landed inside a state write.
+    // At least `kills` kills, and more (up to 4×) until one landed inside a state write. The
+    // kills must land while the catch-up is still running, so the delay range shrinks each
+    // time a kill finds the run already finished (a fast, idle machine drains sooner).
+    let mut max_delay = 150;
     while r.kills < kills || (r.in_write == 0 && r.kills < 4 * kills) {
         r.kills += 1;
         let run = tune(conn.run(&sim.base, &work)).into_file(&work.out());
-        let (_, running) = run_and_kill(run, &work.path("stdout.txt"), 20 + rng.below(600));
+        let (_, running) = run_and_kill(run, &work.path("stdout.txt"), 5 + rng.below(max_delay));
         r.mid_run += usize::from(running);
+        if !running {
+            max_delay = (max_delay / 2).max(10);
+        }
         let left = temps(&work);
         if !left.is_empty() {
             r.in_write += 1;
