@@ -61,16 +61,8 @@ impl Envelope {
 
     /// The streaming path; `false` if `text` is not an object.
     fn write_raw(&self, event_type: &str, text: &str, out: &mut Vec<u8>) -> bool {
-        let (item_sep, key_sep): (&[u8], &[u8]) = match self.style {
-            JsonStyle::Compact => (b",", b":"),
-            JsonStyle::Python => (b", ", b": "),
-        };
-        out.extend_from_slice(b"{\"integration\"");
-        out.extend_from_slice(key_sep);
-        write_str(out, self.integration);
-        out.extend_from_slice(item_sep);
-        write_str(out, self.namespace);
-        out.extend_from_slice(key_sep);
+        let (item_sep, key_sep) = (self.style.item_sep(), self.style.key_sep());
+        self.write_prefix(out);
         out.push(b'{');
         let mut members = 0;
         if self.position == DiscriminatorPosition::First {
@@ -182,21 +174,23 @@ impl Envelope {
         self.write_line(members.into_iter(), out);
     }
 
-    fn write_line<'a>(
-        &self,
-        members: impl Iterator<Item = (&'a str, &'a Value)>,
-        out: &mut Vec<u8>,
-    ) {
-        let (item_sep, key_sep): (&[u8], &[u8]) = match self.style {
-            JsonStyle::Compact => (b",", b":"),
-            JsonStyle::Python => (b", ", b": "),
-        };
+    /// `{"integration": NAME, "<ns>": ` in this envelope's style.
+    fn write_prefix(&self, out: &mut Vec<u8>) {
+        let (item_sep, key_sep) = (self.style.item_sep(), self.style.key_sep());
         out.extend_from_slice(b"{\"integration\"");
         out.extend_from_slice(key_sep);
         write_str(out, self.integration);
         out.extend_from_slice(item_sep);
         write_str(out, self.namespace);
         out.extend_from_slice(key_sep);
+    }
+
+    fn write_line<'a>(
+        &self,
+        members: impl Iterator<Item = (&'a str, &'a Value)>,
+        out: &mut Vec<u8>,
+    ) {
+        self.write_prefix(out);
         write_members(out, members, self.style);
         out.push(b'}');
     }

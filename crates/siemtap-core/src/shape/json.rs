@@ -14,13 +14,15 @@ pub enum JsonStyle {
 }
 
 impl JsonStyle {
-    fn item_sep(self) -> &'static [u8] {
+    /// Between members and elements: `,` or `, `.
+    pub fn item_sep(self) -> &'static [u8] {
         match self {
             Self::Compact => b",",
             Self::Python => b", ",
         }
     }
-    fn key_sep(self) -> &'static [u8] {
+    /// Between a key and its value: `:` or `: `.
+    pub fn key_sep(self) -> &'static [u8] {
         match self {
             Self::Compact => b":",
             Self::Python => b": ",

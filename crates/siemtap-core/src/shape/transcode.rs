@@ -60,7 +60,7 @@ impl<'a> Reader<'a> {
 
     /// After `{`: members until `}`; returns how many were written.
     fn object_body(&mut self, style: JsonStyle, out: &mut Vec<u8>) -> Option<usize> {
-        let (item_sep, key_sep): (&[u8], &[u8]) = seps(style);
+        let (item_sep, key_sep) = (style.item_sep(), style.key_sep());
         self.expect(b'{')?;
         let mut written = 0;
         self.ws();
@@ -97,7 +97,7 @@ impl<'a> Reader<'a> {
     }
 
     fn array(&mut self, style: JsonStyle, out: &mut Vec<u8>) -> Option<()> {
-        let (item_sep, _) = seps(style);
+        let item_sep = style.item_sep();
         self.expect(b'[')?;
         out.push(b'[');
         let mut written = 0;
@@ -223,13 +223,6 @@ impl<'a> Reader<'a> {
                 _ => self.i += 1,
             }
         }
-    }
-}
-
-fn seps(style: JsonStyle) -> (&'static [u8], &'static [u8]) {
-    match style {
-        JsonStyle::Compact => (b",", b":"),
-        JsonStyle::Python => (b", ", b": "),
     }
 }
 
