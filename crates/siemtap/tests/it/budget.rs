@@ -91,7 +91,10 @@ fn sigterm_finishes_the_page_commits_and_exits_0() {
     // fixed sleep that a loaded machine may not honour.
     let started = Instant::now();
     while !work.read("events.jsonl").contains('\n') {
-        assert!(started.elapsed() < Duration::from_secs(30), "no page within 30 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no page within 30 s"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let status = std::process::Command::new("kill")
