@@ -174,6 +174,8 @@ pub struct PeoplePage {
     pub total: Option<u64>,
     /// Users on this page (objects or not).
     pub users: usize,
+    /// The report's `interval` (changes when Proofpoint regenerates the report).
+    pub interval: Option<String>,
 }
 
 /// Parses a People page (`None` = 204). Each user becomes one event: its own keys verbatim,
@@ -219,6 +221,7 @@ pub fn parse_people(
         total: doc.get(total_key).and_then(Value::as_u64),
         users: users.len(),
         events: Vec::with_capacity(users.len()),
+        interval: interval.clone(),
     };
     for user in users {
         let Value::Object(mut record) = user else {

@@ -2,10 +2,17 @@
 //! (`PP_PEOPLE_INTERVAL`), one page per request, checkpointed per page.
 //!
 //! The cursor (state key `people_cursor`) is
-//! `{"last_fetch":"<ISO>","pending":{"report":"vap","page":2,"started":"<ISO>"}}`:
+//! `{"last_fetch":"<ISO>","pending":{"report":"vap","page":2,"started":"<ISO>","interval":"<report interval>"}}`:
 //! `last_fetch` is when the last complete fetch started (the reference's `people_last_fetch`
 //! format, e.g. `2026-03-22T10:00:00.123456+00:00`); `pending` is present only while a fetch
 //! is part-way, so a stopped run resumes at the next page instead of waiting a day.
+//!
+//! Proofpoint regenerates the reports (a new `interval`, new rankings). Page N of the new
+//! report is not the continuation of page N−1 of the old one, so a resumed fetch that finds
+//! the report's `interval` changed since the pages it already delivered starts that report
+//! again at page 1: every user of the new report is delivered, none skipped by the re-ranking.
+//! The pending fetch also keeps its page `size`, so changing `PP_PEOPLE_PAGE_SIZE` while a
+//! report is part-way cannot shift page boundaries under it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +21,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use siemtap_core::{BoxFuture, ErrorCode, Failure, FetchContext, Page, Stream, StreamState};
 
-use super::api::{PEOPLE_REPORTS, parse_people};
+use super::api::{PEOPLE_REPORTS, PeoplePage, parse_people};
 use super::client::Api;
 use super::failures;
 
@@ -32,8 +39,25 @@ pub struct PeopleStream {
 pub struct PeopleCursor {
     /// Start of the last complete fetch.
     pub last_fetch: Option<Timestamp>,
-    /// A fetch in progress: report index into [`PEOPLE_REPORTS`], next page, start time.
-    pub pending: Option<(usize, u32, Timestamp)>,
+    /// A fetch in progress.
+    pub pending: Option<Pending>,
+}
+
+/// A People fetch part-way through its reports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pending {
+    /// Index into [`PEOPLE_REPORTS`] of the report being paged.
+    pub report: usize,
+    /// The next page to fetch (1-based).
+    pub page: u32,
+    /// When the whole fetch started (becomes `last_fetch` when it completes).
+    pub started: Timestamp,
+    /// The report `interval` of the pages already delivered (`None` before page 1 or when
+    /// the server does not send one).
+    pub interval: Option<String>,
+    /// The page size of the pages already delivered (`None` before page 2); the rest of the
+    /// report is paged with it even if the setting changed.
+    pub size: Option<u32>,
 }
 
 /// `2026-03-22T10:00:00.123456+00:00`: the reference's `people_last_fetch` format.
@@ -71,7 +95,27 @@ impl PeopleCursor {
                 .filter(|n| *n >= 1)
                 .ok_or("pending.page is not a page number")?;
             let started = time(p.get("started").unwrap_or(&Value::Null), "pending.started")?;
-            out.pending = Some((index, page, started));
+            let interval = match p.get("interval") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(i)) => Some(i.clone()),
+                Some(_) => return Err("pending.interval is not a string".into()),
+            };
+            let size = match p.get("size") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(
+                    v.as_u64()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .filter(|n| *n >= 1)
+                        .ok_or("pending.size is not a page size")?,
+                ),
+            };
+            out.pending = Some(Pending {
+                report: index,
+                page,
+                started,
+                interval,
+                size,
+            });
         }
         Ok(out)
     }
@@ -82,11 +126,15 @@ impl PeopleCursor {
         if let Some(t) = self.last_fetch {
             map.insert("last_fetch".into(), reference_time(t).into());
         }
-        if let Some((index, page, started)) = self.pending {
-            map.insert(
-                "pending".into(),
-                json!({"report": PEOPLE_REPORTS[index].0, "page": page, "started": reference_time(started)}),
-            );
+        if let Some(p) = &self.pending {
+            let mut pending = json!({"report": PEOPLE_REPORTS[p.report].0, "page": p.page, "started": reference_time(p.started)});
+            if let Some(i) = &p.interval {
+                pending["interval"] = Value::String(i.clone());
+            }
+            if let Some(size) = p.size {
+                pending["size"] = size.into();
+            }
+            map.insert("pending".into(), pending);
         }
         Value::Object(map)
     }
@@ -98,32 +146,16 @@ impl PeopleStream {
         Self { api, interval }
     }
 
-    async fn fetch(&mut self, state: &StreamState, ctx: FetchContext) -> Result<Page, Failure> {
-        let now = Timestamp::now();
-        let cursor = PeopleCursor::from_value(state.cursor.as_ref()).map_err(|what| {
-            Failure::new(
-                ErrorCode::StateReadError,
-                "people",
-                format!(
-                    "state key people_cursor is unusable ({what}); fix it or reset the stream with `siemtap state reset`"
-                ),
-            )
-        })?;
-        let (index, page_no, started) = match cursor.pending {
-            Some(p) => p,
-            None => {
-                if let Some(last) = cursor.last_fetch
-                    && Duration::try_from(now.duration_since(last)).is_ok_and(|d| d < self.interval)
-                {
-                    tracing::debug!(last_fetch = %last, "People reports not due yet");
-                    return Ok(Page::default());
-                }
-                (0, 1, now)
-            }
-        };
+    /// One page of report `index`.
+    async fn fetch_page(
+        &self,
+        index: usize,
+        page_no: u32,
+        size: u32,
+        ctx: FetchContext,
+    ) -> Result<PeoplePage, Failure> {
         let (event_type, path, total_key) = PEOPLE_REPORTS[index];
         let settings = &self.api.settings;
-        let size = settings.people_page_size;
         let query = [
             ("window", settings.people_window.to_string()),
             ("size", size.to_string()),
@@ -137,38 +169,101 @@ impl PeopleStream {
             .map_err(|e| {
                 failures::from_http("people", path, &context, self.api.principal_text(), &e)
             })?;
-        let page = parse_people(
+        parse_people(
             body.as_deref(),
             event_type,
             total_key,
             settings.people_window,
         )
-        .map_err(|what| failures::invalid_response("people", path, &context, &what))?;
+        .map_err(|what| failures::invalid_response("people", path, &context, &what))
+    }
+
+    async fn fetch(&mut self, state: &StreamState, ctx: FetchContext) -> Result<Page, Failure> {
+        let now = Timestamp::now();
+        let cursor = PeopleCursor::from_value(state.cursor.as_ref()).map_err(|what| {
+            Failure::new(
+                ErrorCode::StateReadError,
+                "people",
+                format!(
+                    "state key people_cursor is unusable ({what}); fix it or reset the stream with `siemtap state reset`"
+                ),
+            )
+        })?;
+        let mut at = match cursor.pending {
+            Some(p) => p,
+            None => {
+                if let Some(last) = cursor.last_fetch
+                    && Duration::try_from(now.duration_since(last)).is_ok_and(|d| d < self.interval)
+                {
+                    tracing::debug!(last_fetch = %last, "People reports not due yet");
+                    return Ok(Page::default());
+                }
+                Pending {
+                    report: 0,
+                    page: 1,
+                    started: now,
+                    interval: None,
+                    size: None,
+                }
+            }
+        };
+        let event_type = PEOPLE_REPORTS[at.report].0;
+        let page = loop {
+            let size = at.size.unwrap_or(self.api.settings.people_page_size);
+            let page = self.fetch_page(at.report, at.page, size, ctx).await?;
+            match (&at.interval, &page.interval) {
+                (Some(before), Some(now)) if at.page > 1 && before != now => {
+                    tracing::info!(
+                        report = event_type,
+                        page = at.page,
+                        old_interval = %before,
+                        new_interval = %now,
+                        "People report regenerated part-way through a fetch; fetching it again from page 1"
+                    );
+                    at.page = 1;
+                    at.interval = None;
+                    at.size = None;
+                }
+                _ => break page,
+            }
+        };
+        let size = at.size.unwrap_or(self.api.settings.people_page_size);
         let more_pages = page.users > 0
-            && page_no < MAX_PAGES
+            && at.page < MAX_PAGES
             && match page.total {
-                Some(total) => u64::from(page_no) * u64::from(size) < total,
+                Some(total) => u64::from(at.page) * u64::from(size) < total,
                 None => page.users >= size as usize,
             };
         let next = if more_pages {
             PeopleCursor {
                 last_fetch: cursor.last_fetch,
-                pending: Some((index, page_no + 1, started)),
+                pending: Some(Pending {
+                    page: at.page + 1,
+                    interval: page.interval.clone(),
+                    size: Some(size),
+                    ..at.clone()
+                }),
             }
-        } else if index + 1 < PEOPLE_REPORTS.len() {
+        } else if at.report + 1 < PEOPLE_REPORTS.len() {
             PeopleCursor {
                 last_fetch: cursor.last_fetch,
-                pending: Some((index + 1, 1, started)),
+                pending: Some(Pending {
+                    report: at.report + 1,
+                    page: 1,
+                    started: at.started,
+                    interval: None,
+                    size: None,
+                }),
             }
         } else {
             PeopleCursor {
-                last_fetch: Some(started),
+                last_fetch: Some(at.started),
                 pending: None,
             }
         };
         tracing::debug!(
             report = event_type,
-            page = page_no,
+            page = at.page,
             users = page.users,
             "People page read"
         );
@@ -210,14 +305,31 @@ mod tests {
         assert_eq!(reference_time(t), "2026-03-22T10:00:00.123456+00:00");
         let c = PeopleCursor {
             last_fetch: Some(t),
-            pending: Some((1, 3, t)),
+            pending: Some(Pending {
+                report: 1,
+                page: 3,
+                started: t,
+                interval: Some("2026-03-08T10:00:00Z/2026-03-22T10:00:00Z".into()),
+                size: Some(20),
+            }),
         };
         let v = c.to_value();
         assert_eq!(
             v.to_string(),
-            r#"{"last_fetch":"2026-03-22T10:00:00.123456+00:00","pending":{"report":"top_clickers","page":3,"started":"2026-03-22T10:00:00.123456+00:00"}}"#
+            r#"{"last_fetch":"2026-03-22T10:00:00.123456+00:00","pending":{"report":"top_clickers","page":3,"started":"2026-03-22T10:00:00.123456+00:00","interval":"2026-03-08T10:00:00Z/2026-03-22T10:00:00Z","size":20}}"#
         );
         assert_eq!(PeopleCursor::from_value(Some(&v)).unwrap(), c);
+        // State written before the interval was recorded still reads.
+        let old =
+            json!({"pending": {"report": "vap", "page": 2, "started": "2026-03-22T10:00:00Z"}});
+        assert_eq!(
+            PeopleCursor::from_value(Some(&old))
+                .unwrap()
+                .pending
+                .unwrap()
+                .interval,
+            None
+        );
         assert_eq!(
             PeopleCursor::from_value(None).unwrap(),
             PeopleCursor::default()
@@ -227,6 +339,8 @@ mod tests {
             json!({"last_fetch": "yesterday"}),
             json!({"pending": {"report": "vip", "page": 1, "started": "2026-03-22T10:00:00Z"}}),
             json!({"pending": {"report": "vap", "page": 0, "started": "2026-03-22T10:00:00Z"}}),
+            json!({"pending": {"report": "vap", "page": 2, "started": "2026-03-22T10:00:00Z", "interval": 7}}),
+            json!({"pending": {"report": "vap", "page": 2, "started": "2026-03-22T10:00:00Z", "size": 0}}),
         ] {
             assert!(PeopleCursor::from_value(Some(&bad)).is_err(), "{bad}");
         }

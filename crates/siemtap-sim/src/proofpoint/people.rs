@@ -54,9 +54,11 @@ pub(crate) struct ReportKey {
     pub(crate) day: i64,
 }
 
-/// The report day at `now_ns` for a dataset anchored at `t0_ns`.
+/// The report day at `now_ns` for a dataset anchored at `t0_ns`. A clock set back before the
+/// anchor (tests freeze the clock at the start of a minute) still serves day 0: there is no
+/// report older than the dataset.
 pub(crate) fn day_of(now_ns: i64, t0_ns: i64) -> i64 {
-    (now_ns - t0_ns).div_euclid(DAY_NS)
+    (now_ns - t0_ns).div_euclid(DAY_NS).max(0)
 }
 
 /// A generated report: header fields and ranked users.
@@ -242,7 +244,7 @@ mod tests {
         let (body, rows) = a.page_body(Report::Vap, 3, 10);
         assert_eq!(rows.len(), 5);
         assert_eq!(body["totalVapUsers"], 25);
-        assert_eq!(day_of(t0 - 1, t0), -1);
+        assert_eq!(day_of(t0 - 1, t0), 0, "no report before the dataset");
         assert_eq!(person_guid(1, 3).len(), 38);
     }
 }

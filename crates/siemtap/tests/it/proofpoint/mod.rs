@@ -351,6 +351,7 @@ fn seven_day_catch_up_checkpoints_each_window_and_survives_kills() {
 }
 
 mod faults;
+mod people;
 
 /// A window whose response exceeds the response cap is read again in narrower windows: the
 /// stream never sticks on a dense hour, and nothing is lost or repeated.
