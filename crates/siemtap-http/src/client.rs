@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use crate::attempt::{Outcome, error_chain, execute};
 use crate::backoff::next_delay;
 use crate::redact::sensitive_values;
-use crate::tls::{ensure_crypto_provider, load_ca_file};
+use crate::tls::{ensure_crypto_provider, load_ca_file, system_bundle};
 use crate::{HttpConfig, HttpError, RateLimiter, url_check};
 
 /// Redirect hops followed before the 3xx answer is returned as is.
@@ -77,9 +77,18 @@ impl HttpClient {
                     attempt.follow()
                 }
             }));
-        if let Some(path) = &config.ca_file {
-            builder = builder.tls_certs_merge(load_ca_file(path)?);
-        }
+        let extra = match &config.ca_file {
+            Some(path) => load_ca_file(path)?,
+            None => Vec::new(),
+        };
+        builder = match system_bundle() {
+            Some((path, mut roots)) => {
+                tracing::debug!(bundle = %path.display(), roots = roots.len(), "system CA bundle loaded");
+                roots.extend(extra);
+                builder.tls_certs_only(roots)
+            }
+            None => builder.tls_certs_merge(extra),
+        };
         let inner = builder.build().map_err(|e| {
             let hint = match &config.ca_file {
                 Some(p) => format!(" (check ca_file {})", p.display()),
