@@ -20,4 +20,4 @@ pub use sink::{Batch, Delivery, Sink, SinkError};
 pub use source::{BoxFuture, FetchContext, Opened, Source, Stream};
 
 /// Re-exported so connectors and the binary name one state type.
-pub use siemtap_state::{StateError, StateStore, StreamState};
+pub use siemtap_state::{StateError, StateStore, StreamState, StreamUpdate};

@@ -34,24 +34,71 @@ impl Ledger {
     /// Drop entries with event time < `horizon_s`, then, if still over `max_entries`, drop the
     /// oldest (smallest event time; ties broken by id, so the result is deterministic).
     pub fn prune(&mut self, horizon_s: i64, max_entries: usize) {
-        let before = self.entries.len();
-        self.entries.retain(|_, t| *t >= horizon_s);
-        let excess = self.entries.len().saturating_sub(max_entries);
-        if excess > 0 {
-            let mut by_age: Vec<(i64, String)> = self
-                .entries
-                .iter()
-                .map(|(id, t)| (*t, id.clone()))
-                .collect();
-            by_age.sort_unstable();
-            for (_, id) in by_age.into_iter().take(excess) {
-                self.entries.remove(&id);
+        self.prune_returning(horizon_s, max_entries);
+    }
+
+    /// Record `id` with exactly `event_time_s`, returning the time it had before (for undo).
+    pub(crate) fn replace(&mut self, id: String, event_time_s: i64) -> Option<i64> {
+        self.entries.insert(id, event_time_s)
+    }
+
+    /// Put back what [`Ledger::replace`] returned for `id`.
+    pub(crate) fn restore(&mut self, id: &str, previous: Option<i64>) {
+        match previous {
+            Some(t) => {
+                if let Some(slot) = self.entries.get_mut(id) {
+                    *slot = t;
+                } else {
+                    self.entries.insert(id.to_owned(), t);
+                }
+            }
+            None => {
+                self.entries.remove(id);
             }
         }
-        let dropped = before - self.entries.len();
-        if dropped > 0 {
-            tracing::trace!(dropped, kept = self.entries.len(), "pruned dedupe ledger");
+    }
+
+    /// [`Ledger::prune`], returning what was dropped (so a failed commit can put it back).
+    pub(crate) fn prune_returning(
+        &mut self,
+        horizon_s: i64,
+        max_entries: usize,
+    ) -> Vec<(String, i64)> {
+        let mut dropped = Vec::new();
+        if self.entries.values().any(|t| *t < horizon_s) {
+            let kept = std::mem::take(&mut self.entries);
+            for (id, t) in kept {
+                if t >= horizon_s {
+                    self.entries.insert(id, t);
+                } else {
+                    dropped.push((id, t));
+                }
+            }
         }
+        let excess = self.entries.len().saturating_sub(max_entries);
+        if excess > 0 {
+            let mut by_age: Vec<(i64, &String)> =
+                self.entries.iter().map(|(id, t)| (*t, id)).collect();
+            by_age.sort_unstable();
+            let oldest: Vec<String> = by_age
+                .into_iter()
+                .take(excess)
+                .map(|(_, id)| id.clone())
+                .collect();
+            for id in oldest {
+                if let Some(t) = self.entries.remove(&id) {
+                    dropped.push((id, t));
+                }
+            }
+        }
+        if !dropped.is_empty() {
+            tracing::trace!(
+                dropped = dropped.len(),
+                kept = self.entries.len(),
+                "pruned dedupe ledger"
+            );
+        }
+        dropped
     }
 
     /// Number of ids held.
@@ -145,6 +192,21 @@ mod tests {
         assert_eq!(ids(&l), vec!["c", "d"]);
         l.prune(10, 0);
         assert!(l.is_empty());
+    }
+
+    #[test]
+    fn prune_returning_and_restore_undo_exactly() {
+        let before = ledger(&[("a", 1), ("b", 2), ("c", 50), ("d", 60), ("e", 70)]);
+        let mut l = before.clone();
+        let prev = l.replace("f".into(), 80);
+        let dropped = l.prune_returning(10, 2);
+        assert_eq!(ids(&l), vec!["e", "f"]);
+        assert_eq!(dropped.len(), 4);
+        for (id, t) in dropped {
+            l.restore(&id, Some(t));
+        }
+        l.restore("f", prev);
+        assert_eq!(l, before);
     }
 
     #[test]

@@ -56,4 +56,4 @@ pub use ledger::Ledger;
 pub use lock::lock_path;
 pub use snapshot::StateSnapshot;
 pub use store::{StateStore, parse_state_bytes, read_state_file};
-pub use stream::StreamState;
+pub use stream::{StreamState, StreamUpdate};

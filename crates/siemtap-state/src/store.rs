@@ -7,13 +7,15 @@ use serde_json::Value;
 
 use crate::lock::StateLock;
 use crate::snapshot::StateSnapshot;
-use crate::{StateError, StreamState, format, fsio};
+use crate::{StateError, StreamState, StreamUpdate, format, fsio};
 
 /// The state of one source, backed by a locked file (or by memory only, see [`StateStore::ephemeral`]).
 #[derive(Debug)]
 pub struct StateStore {
     snapshot: StateSnapshot,
     backing: Option<Backing>,
+    /// Memory holds a change not yet written (only ever a `last_poll`, see [`StateStore::apply`]).
+    dirty: bool,
 }
 
 #[derive(Debug)]
@@ -46,6 +48,7 @@ impl StateStore {
                 path: path.to_path_buf(),
                 _lock: lock,
             }),
+            dirty: false,
         })
     }
 
@@ -54,6 +57,7 @@ impl StateStore {
         StateStore {
             snapshot: StateSnapshot::default(),
             backing: None,
+            dirty: false,
         }
     }
 
@@ -70,6 +74,28 @@ impl StateStore {
     /// A copy of the stream's state (default if absent).
     pub fn stream(&self, key: &str) -> StreamState {
         self.snapshot.stream(key)
+    }
+
+    /// The stream's position without its ledger (cursor, last poll, high-water mark).
+    pub fn position(&self, key: &str) -> StreamState {
+        self.snapshot
+            .streams
+            .get(key)
+            .map(|s| StreamState {
+                cursor: s.cursor.clone(),
+                last_poll: s.last_poll,
+                high_water: s.high_water,
+                ledger: crate::Ledger::new(),
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether the stream's committed ledger holds `id`.
+    pub fn ledger_contains(&self, key: &str, id: &str) -> bool {
+        self.snapshot
+            .streams
+            .get(key)
+            .is_some_and(|s| s.ledger.contains(id))
     }
 
     /// Keys of all streams present, sorted.
@@ -125,21 +151,111 @@ impl StateStore {
                 }
             }
             if let Some((id, old)) = previous_output {
-                match old {
-                    Some(len) => {
-                        self.snapshot.outputs.insert(id.to_owned(), len);
-                    }
-                    None => {
-                        self.snapshot.outputs.remove(id);
-                    }
-                }
+                self.restore_output(id, old);
             }
         }
         written
     }
 
+    /// Apply one page's `update` to stream `key` in place and write the file atomically,
+    /// optionally recording an output file's committed length. On error the in-memory state is
+    /// exactly as before (inserted ids removed, pruned ids put back).
+    ///
+    /// An update that changes nothing but the poll time (no cursor change, no id, no newer
+    /// event, no output) is kept in memory and written with the next write or
+    /// [`StateStore::flush`]: a run with nothing new then writes the file once, not once per
+    /// stream, and a kill before that loses only the poll time.
+    pub fn apply(
+        &mut self,
+        key: &str,
+        update: StreamUpdate,
+        output: Option<(&str, u64)>,
+    ) -> Result<(), StateError> {
+        if key.is_empty() {
+            return Err(StateError::InvalidKey {
+                key: key.to_owned(),
+                reason: "stream keys must not be empty",
+            });
+        }
+        let existed = self.snapshot.streams.contains_key(key);
+        let stream = self.snapshot.streams.entry(key.to_owned()).or_default();
+        let cursor = update.cursor.filter(|c| !c.is_null());
+        let quiet = output.is_none()
+            && update.delivered.is_empty()
+            && cursor
+                .as_ref()
+                .is_none_or(|c| stream.cursor.as_ref() == Some(c))
+            && update
+                .newest
+                .is_none_or(|n| stream.high_water.is_some_and(|hw| n <= hw));
+        let previous = (stream.cursor.clone(), stream.last_poll, stream.high_water);
+        if let Some(t) = update.last_poll {
+            stream.last_poll = Some(format::floor_to_second(t));
+        }
+        if quiet {
+            if stream.is_empty() && !existed {
+                self.snapshot.streams.remove(key);
+            } else {
+                self.dirty = true;
+            }
+            return Ok(());
+        }
+        if cursor.is_some() {
+            stream.cursor = cursor;
+        }
+        stream.high_water = stream.high_water.max(update.newest);
+        let mut undo_ids = Vec::with_capacity(update.delivered.len());
+        for (id, t) in update.delivered {
+            let prev = stream.ledger.replace(id.clone(), t);
+            undo_ids.push((id, prev));
+        }
+        let pruned = match (update.retention, stream.high_water) {
+            (Some((window, max)), Some(hw)) => stream
+                .ledger
+                .prune_returning(hw.as_second().saturating_sub(window), max),
+            _ => Vec::new(),
+        };
+        let previous_output =
+            output.map(|(id, len)| (id, self.snapshot.outputs.insert(id.to_owned(), len)));
+        let written = self.write();
+        if written.is_err() {
+            if let Some(stream) = self.snapshot.streams.get_mut(key) {
+                (stream.cursor, stream.last_poll, stream.high_water) = previous;
+                for (id, t) in pruned {
+                    stream.ledger.restore(&id, Some(t));
+                }
+                for (id, prev) in undo_ids.iter().rev() {
+                    stream.ledger.restore(id, *prev);
+                }
+            }
+            if !existed {
+                self.snapshot.streams.remove(key);
+            }
+            if let Some((id, old)) = previous_output {
+                self.restore_output(id, old);
+            }
+        }
+        written
+    }
+
+    /// Write what [`StateStore::apply`] kept in memory only, if anything.
+    pub fn flush(&mut self) -> Result<(), StateError> {
+        if self.dirty { self.write() } else { Ok(()) }
+    }
+
+    fn restore_output(&mut self, id: &str, old: Option<u64>) {
+        match old {
+            Some(len) => {
+                self.snapshot.outputs.insert(id.to_owned(), len);
+            }
+            None => {
+                self.snapshot.outputs.remove(id);
+            }
+        }
+    }
+
     /// Writes the current snapshot atomically (nothing for an ephemeral store).
-    fn write(&self) -> Result<(), StateError> {
+    fn write(&mut self) -> Result<(), StateError> {
         if let Some(backing) = &self.backing {
             let bytes = format::to_bytes(&self.snapshot).map_err(|e| StateError::Write {
                 path: backing.path.clone(),
@@ -147,6 +263,7 @@ impl StateStore {
             })?;
             fsio::write_atomic(&backing.path, &bytes)?;
         }
+        self.dirty = false;
         Ok(())
     }
 
@@ -154,9 +271,12 @@ impl StateStore {
     /// delivered outside a stream: error events, run summaries), then write atomically. On
     /// error the in-memory state is unchanged.
     pub fn record_output(&mut self, output_id: &str, length: u64) -> Result<(), StateError> {
-        let mut next = self.snapshot.clone();
-        next.outputs.insert(output_id.to_owned(), length);
-        self.persist(next)
+        let old = self.snapshot.outputs.insert(output_id.to_owned(), length);
+        let written = self.write();
+        if written.is_err() {
+            self.restore_output(output_id, old);
+        }
+        written
     }
 
     /// Remove the given streams (all streams if `keys` is empty) and write atomically. Output
@@ -181,6 +301,7 @@ impl StateStore {
             fsio::write_atomic(&backing.path, &bytes)?;
         }
         self.snapshot = next;
+        self.dirty = false;
         Ok(())
     }
 }

@@ -34,3 +34,20 @@ impl StreamState {
         self
     }
 }
+
+/// What one delivered page changes in a stream, applied in place by
+/// [`crate::StateStore::apply`] (no copy of the stream's ledger).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StreamUpdate {
+    /// The new cursor; `None` keeps the current one.
+    pub cursor: Option<serde_json::Value>,
+    /// When the page was polled.
+    pub last_poll: Option<jiff::Timestamp>,
+    /// Newest event time of the page; the stored high-water mark only moves forward.
+    pub newest: Option<jiff::Timestamp>,
+    /// Ids the page delivered, each with its event time (epoch seconds).
+    pub delivered: Vec<(String, i64)>,
+    /// Ledger retention `(window seconds, max entries)`: after the update, ids older than the
+    /// high-water mark minus the window are dropped, then the oldest beyond the cap.
+    pub retention: Option<(i64, usize)>,
+}

@@ -159,6 +159,10 @@ impl<'s> Runner<'s> {
         self.batch
             .push_with(|out| source.shaper().run_summary(&summary, out));
         self.deliver_outside_stream(store).await?;
+        // Poll times of pages that changed nothing else are written once, here.
+        if let Err(e) = store.flush() {
+            tracing::warn!("could not record the poll times in state: {e}");
+        }
         Ok(report)
     }
 

@@ -1,13 +1,17 @@
 //! One stream's part of a run: fetch, dedupe, shape, deliver, commit — page by page, with the
 //! next page fetched while the current one is delivered and committed.
 
+use std::collections::HashSet;
+
 use jiff::Timestamp;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::{RunError, Runner, describe, expired, state_write_failure};
 use crate::shape::StreamOutcome;
-use crate::{ErrorCode, Failure, FetchContext, Page, Source, StateStore, Stream, StreamState};
+use crate::{
+    ErrorCode, Failure, FetchContext, Page, Source, StateStore, Stream, StreamState, StreamUpdate,
+};
 
 /// How one stream's run ended.
 pub(super) struct StreamRun {
@@ -19,16 +23,6 @@ pub(super) struct StreamRun {
 
 /// A fetch running in its own task; it owns the stream until it returns it.
 type Fetch = JoinHandle<(Box<dyn Stream>, Result<Page, Failure>)>;
-
-/// What the stream needs to fetch its next page: its position, not the runner's ledger.
-fn position_of(state: &StreamState) -> StreamState {
-    StreamState {
-        cursor: state.cursor.clone(),
-        last_poll: state.last_poll,
-        high_water: state.high_water,
-        ledger: Default::default(),
-    }
-}
 
 /// The position after `page`, known before the page is shaped: what `apply_page` will commit
 /// for cursor, last poll and high-water mark.
@@ -111,7 +105,7 @@ pub(super) async fn run_stream(
             Some(f) => f,
             None if may_start(runner) => {
                 let Some(stream) = idle.take() else { break };
-                spawn_fetch(stream, position_of(&store.stream(&key)), ctx)
+                spawn_fetch(stream, store.position(&key), ctx)
             }
             None => {
                 run.outcome.budget_stopped = true;
@@ -146,16 +140,16 @@ pub(super) async fn run_stream(
             }
         };
         let more = page.more;
-        let mut next = store.stream(&key);
         // Fetch the next page while this one is shaped, delivered and committed. Nothing is
         // committed out of order: if delivery or the commit fails, the prefetched page is dropped.
         if more
             && may_start(runner)
             && let Some(stream) = idle.take()
         {
-            in_flight = Some(spawn_fetch(stream, position_after(&next, &page), ctx));
+            let position = position_after(&store.position(&key), &page);
+            in_flight = Some(spawn_fetch(stream, position, ctx));
         }
-        apply_page(runner, source, &mut next, page, ledger_window, &mut run);
+        let update = apply_page(runner, source, store, &key, page, ledger_window, &mut run);
         let delivery = if runner.batch.is_empty() {
             None
         } else {
@@ -172,9 +166,9 @@ pub(super) async fn run_stream(
         let output = delivery
             .and_then(|d| d.committed_length)
             .zip(runner.sink.output_id().map(str::to_owned));
-        if let Err(e) = store.commit(
+        if let Err(e) = store.apply(
             &key,
-            next,
+            update,
             output.as_ref().map(|(len, id)| (id.as_str(), *len)),
         ) {
             if let Some(f) = in_flight.take() {
@@ -202,16 +196,17 @@ pub(super) async fn run_stream(
     Ok(run)
 }
 
-/// Dedupes and shapes a page into the runner's batch, advancing `next` (the stream state to
-/// commit once the batch is delivered).
+/// Dedupes and shapes a page into the runner's batch; returns what the page changes in the
+/// stream's state, to apply once the batch is delivered.
 fn apply_page(
     runner: &mut Runner<'_>,
     source: &dyn Source,
-    next: &mut StreamState,
+    store: &StateStore,
+    key: &str,
     page: Page,
     ledger_window: std::time::Duration,
     run: &mut StreamRun,
-) {
+) -> StreamUpdate {
     let shaper = source.shaper();
     let now = Timestamp::now();
     runner.batch.clear();
@@ -222,36 +217,39 @@ fn apply_page(
             .batch
             .push_with(|out| shaper.error_event(notice, now, out));
     }
+    let mut update = StreamUpdate {
+        cursor: page.cursor,
+        last_poll: Some(now),
+        newest: None,
+        delivered: Vec::new(),
+        retention: Some((
+            i64::try_from(ledger_window.as_secs()).unwrap_or(i64::MAX),
+            runner.options.ledger_max_entries,
+        )),
+    };
+    // Ids of this page, so a page that repeats a record delivers it once.
+    let mut seen: HashSet<String> = HashSet::new();
     for event in page.events {
         if let Some(id) = &event.id {
-            if next.ledger.contains(id) {
+            if store.ledger_contains(key, id) || seen.contains(id) {
                 run.outcome.duplicates += 1;
                 continue;
             }
             let time = event.time.unwrap_or(now);
-            next.ledger.insert(id.clone(), time.as_second());
+            seen.insert(id.clone());
+            update.delivered.push((id.clone(), time.as_second()));
         }
         if let Some(time) = event.time
-            && next.high_water.is_none_or(|hw| time > hw)
+            && update.newest.is_none_or(|n| time > n)
         {
-            next.high_water = Some(time);
+            update.newest = Some(time);
         }
         run.outcome.delivered += 1;
         runner
             .batch
             .push_with(|out| shaper.vendor_event(event, out));
     }
-    if page.cursor.is_some() {
-        next.cursor = page.cursor;
-    }
-    next.last_poll = Some(now);
-    if let Some(hw) = next.high_water {
-        let window = i64::try_from(ledger_window.as_secs()).unwrap_or(i64::MAX);
-        next.ledger.prune(
-            hw.as_second().saturating_sub(window),
-            runner.options.ledger_max_entries,
-        );
-    }
+    update
 }
 
 async fn sleep_until_opt(deadline: Option<Instant>) {

@@ -1,0 +1,156 @@
+//! `StateStore::apply`: a page's changes applied in place, undone exactly when the write
+//! fails, and quiet pages (nothing but a poll time) written once by `flush`.
+
+use std::fs;
+
+use jiff::Timestamp;
+use serde_json::json;
+use siemtap_state::{StateStore, StreamUpdate};
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn page(cursor: &str, ids: &[(&str, i64)], newest: &str) -> StreamUpdate {
+    StreamUpdate {
+        cursor: Some(json!(cursor)),
+        last_poll: Some(ts("2026-03-01T10:00:00Z")),
+        newest: Some(ts(newest)),
+        delivered: ids.iter().map(|(id, t)| ((*id).to_owned(), *t)).collect(),
+        retention: Some((100, 1000)),
+    }
+}
+
+#[test]
+fn apply_inserts_prunes_and_moves_the_high_water_forward_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("state.json");
+    let mut store = StateStore::open(&path).unwrap();
+    // 2026-03-01T00:00:00Z = 1772323200
+    store
+        .apply(
+            "s",
+            page(
+                "c1",
+                &[("a", 1_772_323_050), ("b", 1_772_323_200)],
+                "2026-03-01T00:00:00Z",
+            ),
+            None,
+        )
+        .unwrap();
+    // "a" is 150 s older than the high-water mark. An older page time does not move the high-water mark back; the window (100 s behind
+    // the high-water mark) drops "a".
+    store
+        .apply(
+            "s",
+            page("c2", &[("c", 1_772_323_150)], "2026-02-28T00:00:00Z"),
+            Some(("out", 7)),
+        )
+        .unwrap();
+    let st = siemtap_state::read_state_file(&path)
+        .unwrap()
+        .unwrap()
+        .stream("s");
+    assert_eq!(st.cursor, Some(json!("c2")));
+    assert_eq!(st.high_water, Some(ts("2026-03-01T00:00:00Z")));
+    let ids: Vec<&str> = st.ledger.iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["b", "c"]);
+    assert_eq!(store.stream("s"), st);
+    assert!(store.ledger_contains("s", "c") && !store.ledger_contains("s", "a"));
+    assert_eq!(
+        store.position("s").ledger.len(),
+        0,
+        "position carries no ledger"
+    );
+}
+
+#[test]
+fn a_failed_write_undoes_ids_pruning_cursor_and_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("state");
+    let moved = tmp.path().join("moved");
+    let path = dir.join("state.json");
+    let mut store = StateStore::open(&path).unwrap();
+    store
+        .apply(
+            "s",
+            page(
+                "c1",
+                &[("a", 1_772_323_100), ("b", 1_772_323_200)],
+                "2026-03-01T00:00:00Z",
+            ),
+            Some(("out", 10)),
+        )
+        .unwrap();
+    let before = store.stream("s");
+    fs::rename(&dir, &moved).unwrap();
+    fs::write(&dir, "not a directory").unwrap();
+    // Would add "c", move the high-water mark a day on and so prune "a" and "b".
+    let failed = store.apply(
+        "s",
+        page("c2", &[("c", 1_772_409_600)], "2026-03-02T00:00:00Z"),
+        Some(("out", 20)),
+    );
+    assert!(failed.is_err());
+    assert_eq!(store.stream("s"), before, "memory exactly as before");
+    assert_eq!(store.output_length("out"), Some(10));
+    // A stream the failed write would have created is not left behind either.
+    assert!(
+        store
+            .apply("new", page("x", &[("z", 1)], "2026-03-01T00:00:00Z"), None)
+            .is_err()
+    );
+    assert_eq!(store.stream_keys(), ["s"]);
+    fs::remove_file(&dir).unwrap();
+    fs::rename(&moved, &dir).unwrap();
+}
+
+#[test]
+fn a_quiet_page_is_written_by_flush_not_by_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("state.json");
+    let mut store = StateStore::open(&path).unwrap();
+    store
+        .apply("s", page("c1", &[("a", 1)], "2026-03-01T00:00:00Z"), None)
+        .unwrap();
+    let written = fs::read(&path).unwrap();
+    let quiet = StreamUpdate {
+        cursor: Some(json!("c1")),
+        last_poll: Some(ts("2026-03-01T11:00:00Z")),
+        newest: Some(ts("2026-02-01T00:00:00Z")),
+        delivered: Vec::new(),
+        retention: Some((100, 1000)),
+    };
+    store.apply("s", quiet.clone(), None).unwrap();
+    let first_poll_only = StreamUpdate {
+        cursor: None,
+        newest: None,
+        ..quiet
+    };
+    store.apply("other", first_poll_only, None).unwrap();
+    assert_eq!(
+        fs::read(&path).unwrap(),
+        written,
+        "no write for quiet pages"
+    );
+    assert_eq!(
+        store.stream("s").last_poll,
+        Some(ts("2026-03-01T11:00:00Z"))
+    );
+    store.flush().unwrap();
+    let reread = siemtap_state::read_state_file(&path).unwrap().unwrap();
+    assert_eq!(
+        reread.stream("s").last_poll,
+        Some(ts("2026-03-01T11:00:00Z"))
+    );
+    assert_eq!(
+        reread.stream("other").last_poll,
+        Some(ts("2026-03-01T11:00:00Z"))
+    );
+    assert_eq!(reread.stream("s").cursor, Some(json!("c1")));
+    // Nothing pending: flush writes nothing.
+    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    store.flush().unwrap();
+    assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+}
