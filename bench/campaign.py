@@ -328,14 +328,23 @@ def crash(exe, name, sink, kills, seed, large):
 
 
 def temps(work):
-    return [os.path.join(work, n) for n in os.listdir(work) if n.startswith(".state.json.") and n.endswith(".tmp")]
+    """Leftover state temp files. A killed run's temp file may still be removed by a process
+    that was not yet reaped (strace -f), so a vanished directory entry is not an error."""
+    try:
+        names = os.listdir(work)
+    except FileNotFoundError:
+        return []
+    return [os.path.join(work, n) for n in names if n.startswith(".state.json.") and n.endswith(".tmp")]
 
 
 def complete_versions(paths):
     """Texts of the temp files that parse as a whole JSON document (a complete new version)."""
     out = []
     for p in paths:
-        text = open(p).read()
+        try:
+            text = open(p).read()
+        except FileNotFoundError:
+            continue
         try:
             json.loads(text)
         except ValueError:
