@@ -65,16 +65,15 @@ impl Ledger {
         max_entries: usize,
     ) -> Vec<(String, i64)> {
         let mut dropped = Vec::new();
-        if self.entries.values().any(|t| *t < horizon_s) {
-            let kept = std::mem::take(&mut self.entries);
-            for (id, t) in kept {
-                if t >= horizon_s {
-                    self.entries.insert(id, t);
-                } else {
-                    dropped.push((id, t));
-                }
+        // In place: only the dropped ids are copied (a rebuild re-sorted every kept id on
+        // every page).
+        self.entries.retain(|id, t| {
+            let keep = *t >= horizon_s;
+            if !keep {
+                dropped.push((id.clone(), *t));
             }
-        }
+            keep
+        });
         let excess = self.entries.len().saturating_sub(max_entries);
         if excess > 0 {
             let mut by_age: Vec<(i64, &String)> =
