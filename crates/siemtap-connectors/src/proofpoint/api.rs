@@ -3,8 +3,12 @@
 
 use std::borrow::Cow;
 
+use serde::de::{Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use siemtap_core::VendorEvent;
+use siemtap_core::{Record, VendorEvent};
+
+use super::canonical::{Fnv, Scanned, Scratch, scan_record};
 
 /// SIEM categories in processing order: `(category, key field, time field)`.
 pub const CATEGORIES: [(&str, &str, &str); 4] = [
@@ -29,45 +33,170 @@ pub struct SiemWindow {
 
 /// Parses a SIEM response body (`None` = 204 No Content). `Err` names what is wrong
 /// (`API_INVALID_RESPONSE`).
+///
+/// The body is read without building a tree of the whole document: each record stays its raw
+/// text ([`Record::Raw`], shaped later in one streaming pass), and its key, time and ledger
+/// hash are read from that text in one scan (`canonical.rs`). A record the streaming shaper
+/// would write differently from the parsed path (a repeated key, `-0`, an integer beyond 64
+/// bits) is kept as a parsed object, so the output bytes do not depend on the path.
 pub fn parse_siem(body: Option<&[u8]>) -> Result<SiemWindow, String> {
     let Some(body) = body else {
         return Ok(SiemWindow::default());
     };
-    let mut doc: Map<String, Value> = match serde_json::from_slice(body) {
-        Ok(Value::Object(map)) => map,
-        Ok(_) => return Err("body is not a JSON object".into()),
+    let invalid = |e: serde_json::Error| format!("body is not valid JSON ({e})");
+    let text = match std::str::from_utf8(body) {
+        Ok(text) => text,
+        // Not UTF-8 (an error path): the tree parse names the position, as it always did.
+        Err(utf8) => {
+            return Err(match serde_json::from_slice::<Value>(body) {
+                Err(e) => invalid(e),
+                Ok(_) => format!("body is not UTF-8 ({utf8})"),
+            });
+        }
+    };
+    let wire = match serde_json::from_str::<Top<'_>>(text) {
+        Ok(Top::Object(wire)) => wire,
+        Ok(Top::NotObject) => return Err("body is not a JSON object".into()),
         Err(e) if body.is_empty() => return Err(format!("empty body with status 200 ({e})")),
-        Err(e) => return Err(format!("body is not valid JSON ({e})")),
+        Err(e) => return Err(invalid(e)),
     };
     let mut out = SiemWindow {
-        query_end: match doc.get("queryEndTime") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(
+        query_end: match wire
+            .query_end
+            .map(|raw| serde_json::from_str::<Value>(raw.get()))
+        {
+            None | Some(Ok(Value::Null)) => None,
+            Some(Ok(Value::String(s))) => Some(
                 s.parse()
                     .map_err(|_| format!("`queryEndTime` {s:?} is not an ISO-8601 time"))?,
             ),
-            Some(_) => return Err("`queryEndTime` is not a string".into()),
+            Some(Ok(_)) => return Err("`queryEndTime` is not a string".into()),
+            Some(Err(e)) => return Err(invalid(e)),
         },
         ..SiemWindow::default()
     };
+    let mut scratch = Scratch::new();
     for (i, (category, key_field, time_field)) in CATEGORIES.into_iter().enumerate() {
-        let items = match doc.remove(category) {
-            None | Some(Value::Null) => continue,
-            Some(Value::Array(items)) => items,
+        let items: Vec<&RawValue> = match wire.categories[i] {
+            None => continue,
+            Some(raw) if raw.get() == "null" => continue,
+            Some(raw) if raw.get().starts_with('[') => {
+                serde_json::from_str(raw.get()).map_err(invalid)?
+            }
             Some(_) => return Err(format!("`{category}` is not a list")),
         };
+        out.events.reserve(items.len());
         for item in items {
-            match item {
-                Value::Object(record) => {
-                    out.counts[i] += 1;
-                    out.events
-                        .push(siem_event(category, key_field, time_field, record));
-                }
-                _ => out.skipped += 1,
+            if item.get().starts_with('{') {
+                out.counts[i] += 1;
+                let fields = [key_field, time_field];
+                let event = match scan_record(item.get(), fields, &mut scratch) {
+                    Some(scan) if !scan.needs_object => raw_event(category, item, scan),
+                    // Rare records: parsed, exactly as before (and rejected where the tree
+                    // parse rejected them).
+                    _ => siem_event(
+                        category,
+                        key_field,
+                        time_field,
+                        serde_json::from_str(item.get()).map_err(invalid)?,
+                    ),
+                };
+                out.events.push(event);
+            } else {
+                serde_json::from_str::<Value>(item.get()).map_err(invalid)?;
+                out.skipped += 1;
             }
         }
     }
     Ok(out)
+}
+
+/// The top level of a SIEM body: the five keys it uses, each kept as raw text.
+enum Top<'a> {
+    Object(Wire<'a>),
+    NotObject,
+}
+
+#[derive(Default)]
+struct Wire<'a> {
+    query_end: Option<&'a RawValue>,
+    /// In [`CATEGORIES`] order.
+    categories: [Option<&'a RawValue>; 4],
+}
+
+impl<'de> serde::Deserialize<'de> for Top<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TopVisitor)
+    }
+}
+
+struct TopVisitor;
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = Top<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut wire = Wire::default();
+        // A repeated key: the last value wins, as in a parsed map.
+        while let Some(key) = map.next_key::<String>()? {
+            let raw: &'de RawValue = map.next_value()?;
+            if key == "queryEndTime" {
+                wire.query_end = Some(raw);
+            } else if let Some(i) = CATEGORIES.iter().position(|(c, _, _)| *c == key) {
+                wire.categories[i] = Some(raw);
+            } else {
+                // Unused, but a value the tree parse rejected (a number out of range) still
+                // makes the body invalid.
+                serde_json::from_str::<Value>(raw.get()).map_err(A::Error::custom)?;
+            }
+        }
+        Ok(Top::Object(wire))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Top::NotObject)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Top::NotObject)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Top::NotObject)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Top::NotObject)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Top::NotObject)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Top::NotObject)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Top::NotObject)
+    }
+}
+
+/// A raw record's event: id and time from the scan, the text kept as it came.
+fn raw_event(category: &'static str, item: &RawValue, scan: Scanned<'_>) -> VendorEvent {
+    let [key, time] = scan.fields;
+    let key = key.as_deref().filter(|k| !k.is_empty());
+    VendorEvent {
+        event_type: Cow::Borrowed(category),
+        id: Some(id_with_hash(category, key, scan.hash)),
+        time: time.and_then(|t| t.parse::<jiff::Timestamp>().ok()),
+        record: Record::Raw(item.to_owned()),
+    }
 }
 
 fn siem_event(
@@ -103,7 +232,11 @@ pub fn oracle_id(category: &str, key: &str) -> String {
 /// again, while an identical re-read is suppressed. A record without a key is keyed by its
 /// hash alone.
 pub fn ledger_id(category: &str, key: Option<&str>, record: &Map<String, Value>) -> String {
-    let hash = content_hash(record);
+    id_with_hash(category, key, content_hash(record))
+}
+
+/// `<oracle id>#<hash>`, or `<category>#<hash>` without a key.
+fn id_with_hash(category: &str, key: Option<&str>, hash: u64) -> String {
     match key {
         Some(key) => format!("{}#{hash:016x}", oracle_id(category, key)),
         None => format!("{category}#{hash:016x}"),
@@ -115,15 +248,13 @@ pub fn ledger_id(category: &str, key: Option<&str>, record: &Map<String, Value>)
 pub fn content_hash(record: &Map<String, Value>) -> u64 {
     let mut text = String::new();
     canonical_object(record, &mut text);
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
+    let mut hash = Fnv::new();
+    hash.feed(text.as_bytes());
+    hash.finish()
 }
 
-fn canonical_object(map: &Map<String, Value>, out: &mut String) {
+/// The canonical JSON of a parsed record (the reference the raw scan must equal).
+pub(super) fn canonical_object(map: &Map<String, Value>, out: &mut String) {
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort();
     out.push('{');

@@ -20,6 +20,7 @@
 //! stream with one `API_HTTP_429` event and the cursor at the last delivered window.
 
 mod api;
+mod canonical;
 mod client;
 mod failures;
 mod people;
