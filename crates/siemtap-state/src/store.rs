@@ -161,10 +161,11 @@ impl StateStore {
     /// optionally recording an output file's committed length. On error the in-memory state is
     /// exactly as before (inserted ids removed, pruned ids put back).
     ///
-    /// An update that changes nothing but the poll time (no cursor change, no id, no newer
-    /// event, no output) is kept in memory and written with the next write or
+    /// A page that emitted nothing and changed nothing but the poll time (same cursor, no id,
+    /// no newer event, no output) is kept in memory and written with the next write or
     /// [`StateStore::flush`]: a run with nothing new then writes the file once, not once per
-    /// stream, and a kill before that loses only the poll time.
+    /// stream, and a kill before that loses only the poll time. Any other page is written at
+    /// once: every window or page that moves the cursor is a checkpoint.
     pub fn apply(
         &mut self,
         key: &str,
@@ -181,6 +182,7 @@ impl StateStore {
         let stream = self.snapshot.streams.entry(key.to_owned()).or_default();
         let cursor = update.cursor.filter(|c| !c.is_null());
         let quiet = output.is_none()
+            && !update.emitted
             && update.delivered.is_empty()
             && cursor
                 .as_ref()

@@ -47,6 +47,9 @@ pub struct StreamUpdate {
     pub newest: Option<jiff::Timestamp>,
     /// Ids the page delivered, each with its event time (epoch seconds).
     pub delivered: Vec<(String, i64)>,
+    /// Whether the page emitted lines (events or notices): then its position is written with
+    /// it; a page that emitted nothing may be written later (see [`crate::StateStore::apply`]).
+    pub emitted: bool,
     /// Ledger retention `(window seconds, max entries)`: after the update, ids older than the
     /// high-water mark minus the window are dropped, then the oldest beyond the cap.
     pub retention: Option<(i64, usize)>,

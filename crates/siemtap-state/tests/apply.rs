@@ -17,6 +17,7 @@ fn page(cursor: &str, ids: &[(&str, i64)], newest: &str) -> StreamUpdate {
         last_poll: Some(ts("2026-03-01T10:00:00Z")),
         newest: Some(ts(newest)),
         delivered: ids.iter().map(|(id, t)| ((*id).to_owned(), *t)).collect(),
+        emitted: true,
         retention: Some((100, 1000)),
     }
 }
@@ -114,11 +115,13 @@ fn a_quiet_page_is_written_by_flush_not_by_apply() {
         .apply("s", page("c1", &[("a", 1)], "2026-03-01T00:00:00Z"), None)
         .unwrap();
     let written = fs::read(&path).unwrap();
+    // A page that emitted nothing: same cursor, a new poll time, no id, an older event time.
     let quiet = StreamUpdate {
         cursor: Some(json!("c1")),
         last_poll: Some(ts("2026-03-01T11:00:00Z")),
         newest: Some(ts("2026-02-01T00:00:00Z")),
         delivered: Vec::new(),
+        emitted: false,
         retention: Some((100, 1000)),
     };
     store.apply("s", quiet.clone(), None).unwrap();
@@ -148,6 +151,18 @@ fn a_quiet_page_is_written_by_flush_not_by_apply() {
         Some(ts("2026-03-01T11:00:00Z"))
     );
     assert_eq!(reread.stream("s").cursor, Some(json!("c1")));
+    // A page that moves the cursor is a checkpoint, even when it emitted nothing.
+    let moved = StreamUpdate {
+        cursor: Some(json!("c3")),
+        last_poll: None,
+        newest: None,
+        delivered: Vec::new(),
+        emitted: false,
+        retention: None,
+    };
+    store.apply("s", moved, None).unwrap();
+    let reread = siemtap_state::read_state_file(&path).unwrap().unwrap();
+    assert_eq!(reread.stream("s").cursor, Some(json!("c3")));
     // Nothing pending: flush writes nothing.
     let mtime = fs::metadata(&path).unwrap().modified().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));

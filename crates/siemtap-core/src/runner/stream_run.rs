@@ -222,6 +222,7 @@ fn apply_page(
         last_poll: Some(now),
         newest: None,
         delivered: Vec::new(),
+        emitted: false,
         retention: Some((
             i64::try_from(ledger_window.as_secs()).unwrap_or(i64::MAX),
             runner.options.ledger_max_entries,
@@ -249,6 +250,7 @@ fn apply_page(
             .batch
             .push_with(|out| shaper.vendor_event(event, out));
     }
+    update.emitted = !runner.batch.is_empty();
     update
 }
 
