@@ -125,12 +125,7 @@ impl StateStore {
         stream: StreamState,
         output: Option<(&str, u64)>,
     ) -> Result<(), StateError> {
-        if key.is_empty() {
-            return Err(StateError::InvalidKey {
-                key: key.to_owned(),
-                reason: "stream keys must not be empty",
-            });
-        }
+        check_key(key)?;
         // Change in place and undo on failure: no copy of the other streams' ledgers.
         let stream = stream.normalized();
         let previous_stream = if stream.is_empty() {
@@ -172,12 +167,7 @@ impl StateStore {
         update: StreamUpdate,
         output: Option<(&str, u64)>,
     ) -> Result<(), StateError> {
-        if key.is_empty() {
-            return Err(StateError::InvalidKey {
-                key: key.to_owned(),
-                reason: "stream keys must not be empty",
-            });
-        }
+        check_key(key)?;
         let existed = self.snapshot.streams.contains_key(key);
         let stream = self.snapshot.streams.entry(key.to_owned()).or_default();
         let cursor = update.cursor.filter(|c| !c.is_null());
@@ -306,6 +296,17 @@ impl StateStore {
         self.dirty = false;
         Ok(())
     }
+}
+
+/// Stream keys name state keys: an empty one would collide with the reference's flat keys.
+fn check_key(key: &str) -> Result<(), StateError> {
+    if key.is_empty() {
+        return Err(StateError::InvalidKey {
+            key: key.to_owned(),
+            reason: "stream keys must not be empty",
+        });
+    }
+    Ok(())
 }
 
 /// Read a state file without taking the lock (for `siemtap state show` while a run holds it).
