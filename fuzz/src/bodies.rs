@@ -71,8 +71,9 @@ pub fn connector_file(data: &[u8]) {
                 lines + 1
             );
             assert!(e.column >= 1, "column 0 ({e})");
-            // An empty key is allowed for now: a line with no key before `=` gives `key: ""`
-            // (found by this target; reported to the owners of rest/load.rs).
+            // A line with no key before `=` once gave `key: ""` (found by this target); the
+            // key is now the enclosing table or `<document>`.
+            assert!(!e.key.is_empty(), "empty key ({e})");
             assert!(!e.message.trim().is_empty(), "empty message");
             let shown = e.to_string();
             assert!(shown.starts_with("fuzz.toml:"), "{shown}");

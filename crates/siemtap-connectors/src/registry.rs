@@ -20,6 +20,9 @@ pub struct DropInContext<'a> {
     pub lookback_hours: Option<f64>,
     /// Directory of the running executable: where the reference kept state and secrets.
     pub exe_dir: PathBuf,
+    /// Per-source secret names (`[source.secrets]` in a config file): standard env name ->
+    /// the name looked up instead in every tier. Empty for drop-in runs.
+    pub secret_names: HashMap<String, String>,
 }
 
 /// A drop-in run, ready to go.
@@ -52,6 +55,8 @@ pub struct Connector {
     /// `[source.settings]` keys a config file may give it: its drop-in variables without the
     /// prefix, in lower case.
     pub settings: &'static [&'static str],
+    /// Credentials it reads from the chain (`[source.secrets]` may rename them).
+    pub credentials: &'static [siemtap_secrets::CredentialKey],
     /// Streams, in run order (`--source` values).
     pub streams: &'static [&'static str],
     /// Warnings about a configuration that works but will hurt (e.g. a schedule over the

@@ -93,6 +93,8 @@ invalid! {
         => "demo.toml:28:11: `streams[0].extract.records`: \"data\" is not a JSON pointer; write \"/data\" (pointers start with `/`; \"\" is the whole document)";
     toml_syntax_error: |t| t.replace("name = \"events\"", "name = \"events")
         => "demo.toml:14:15: `streams[0].name`: invalid basic string, expected `\"`";
+    a_line_without_a_key: |t| t.replace("namespace = \"demo\"\n", "namespace = \"demo\"\n= \"x\"\n")
+        => "demo.toml:3:1: `<document>`: unquoted keys cannot be empty, expected letters, numbers, `-`, `_`";
     duplicate_stream_name: |t| format!("{t}\n[[streams]]\nname = \"events\"\nrequest = {{ url = \"https://x\" }}\nextract = {{ records = \"\" }}\ncursor = {{ type = \"window_end\" }}\n")
         => "demo.toml:37:1: `streams[1].name`: stream \"events\" is defined twice; stream names must be unique";
     unknown_time_format: |t| t.replace("{window.start}", "{window.start:iso}")

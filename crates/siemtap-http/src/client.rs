@@ -130,6 +130,29 @@ impl HttpClient {
     where
         F: Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     {
+        self.send_capped(ctx, None, build).await
+    }
+
+    /// [`send`](Self::send) with a per-request body cap: `max_body_bytes` (when given) lowers
+    /// the configured [`HttpConfig::max_body_bytes`] for this call only — it never raises it,
+    /// the global cap stays the upper bound. A body over the effective cap is abandoned while it
+    /// streams (`HttpError::BodyTooLarge` with the effective limit, not retried), so a caller
+    /// that can ask for less (a narrower time window) bounds its memory per request.
+    ///
+    /// A separate method rather than a `RequestContext` field, so the context's struct
+    /// literals elsewhere keep compiling.
+    pub async fn send_capped<F>(
+        &self,
+        ctx: &RequestContext<'_>,
+        max_body_bytes: Option<u64>,
+        build: F,
+    ) -> Result<HttpResponse, HttpError>
+    where
+        F: Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    {
+        let body_cap = max_body_bytes.map_or(self.config.max_body_bytes, |cap| {
+            cap.min(self.config.max_body_bytes)
+        });
         let policy = &self.config.retry;
         let max = policy.max_attempts.max(1);
         let label = ctx.label;
@@ -173,7 +196,7 @@ impl HttpClient {
                 &self.inner,
                 request,
                 &secrets,
-                self.config.max_body_bytes,
+                body_cap,
                 policy.retry_after_cap,
                 attempt,
             );

@@ -88,6 +88,56 @@ async fn body_over_the_cap_with_content_length() {
     assert_eq!(ok.body.len(), 2048);
 }
 
+#[tokio::test]
+async fn per_request_cap_lowers_but_never_raises_the_global_cap() {
+    let big = "x".repeat(2048);
+    let server = serve(vec![
+        Reply::new(200, &big),
+        Reply::new(200, &big),
+        Reply::new(200, &big),
+    ])
+    .await;
+    let url = server.url("/big");
+    let client = capped(4096);
+    let err = client
+        .send_capped(&ctx("GET /big"), Some(1024), |c| c.get(&url))
+        .await
+        .expect_err("over the per-request cap");
+    assert!(
+        matches!(err, HttpError::BodyTooLarge { limit: 1024 }),
+        "{err:?}"
+    );
+    assert_eq!(server.hits(), 1, "not retried");
+    let ok = client
+        .send_capped(&ctx("GET /big"), Some(2048), |c| c.get(&url))
+        .await
+        .expect("exactly at the per-request cap");
+    assert_eq!(ok.body.len(), 2048);
+    // A per-request cap above the global one is clamped to it.
+    let err = capped(1000)
+        .send_capped(&ctx("GET /big"), Some(1 << 30), |c| c.get(&url))
+        .await
+        .expect_err("the global cap still applies");
+    assert!(
+        matches!(err, HttpError::BodyTooLarge { limit: 1000 }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn per_request_cap_stops_an_endless_body() {
+    let (url, written) = endless_chunked_server().await;
+    let err = capped(64 * 1024 * 1024)
+        .send_capped(&ctx("GET /stream"), Some(256 * 1024), |c| c.get(&url))
+        .await
+        .expect_err("cap");
+    assert!(
+        matches!(err, HttpError::BodyTooLarge { limit: 262_144 }),
+        "{err:?}"
+    );
+    assert!(written.load(Ordering::SeqCst) >= 256 * 1024);
+}
+
 /// A raw server that answers with an endless chunked body and counts what it wrote.
 async fn endless_chunked_server() -> (String, Arc<AtomicU64>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -50,6 +50,11 @@ pub struct ChainSources {
     pub secrets_file: Option<PathBuf>,
     /// Snapshot of the relevant environment.
     pub env: HashMap<String, String>,
+    /// Per-source secret names: a standard env name (`XDR_API_KEY`) -> the name looked up
+    /// instead in every tier (`ACME_XDR_API_KEY` in the environment and the secrets file,
+    /// `acme_xdr_api_key` under `$CREDENTIALS_DIRECTORY`). Lets one config run several
+    /// tenants of a built-in connector.
+    pub renames: HashMap<String, String>,
 }
 
 impl ChainSources {
@@ -66,6 +71,7 @@ impl ChainSources {
             credentials_directory,
             secrets_file,
             env,
+            renames: HashMap::new(),
         }
     }
 }
@@ -76,6 +82,7 @@ impl fmt::Debug for ChainSources {
             .field("credentials_directory", &self.credentials_directory)
             .field("secrets_file", &self.secrets_file)
             .field("env", &format_args!("<{} variables>", self.env.len()))
+            .field("renames", &self.renames)
             .finish()
     }
 }
@@ -95,6 +102,15 @@ pub struct CredentialChain {
     credentials_directory: Option<PathBuf>,
     secrets_file: Option<SecretsFileTier>,
     env: HashMap<String, Secret>,
+    /// Standard env name -> (env / secrets-file name, credential file name) looked up instead.
+    renames: HashMap<String, (String, String)>,
+}
+
+/// The names one lookup uses (the key's own, or its per-source rename).
+#[derive(Clone, Copy)]
+struct Names<'a> {
+    env: &'a str,
+    cred: &'a str,
 }
 
 impl CredentialChain {
@@ -119,10 +135,24 @@ impl CredentialChain {
             .into_iter()
             .map(|(k, v)| (k, Secret::new(v)))
             .collect();
+        let mut renames = HashMap::new();
+        for (standard, alt) in sources.renames {
+            let plain =
+                !alt.is_empty() && alt.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !plain {
+                return Err(SecretsError::InvalidKey {
+                    cred_name: alt.to_ascii_lowercase(),
+                    env_name: alt,
+                });
+            }
+            let cred = alt.to_ascii_lowercase();
+            renames.insert(standard, (alt, cred));
+        }
         Ok(Self {
             credentials_directory,
             secrets_file,
             env,
+            renames,
         })
     }
 
@@ -137,23 +167,35 @@ impl CredentialChain {
 
     /// Like [`CredentialChain::get`], also telling which tier supplied the value.
     pub fn get_with_tier(&self, key: CredentialKey) -> Result<(Secret, Tier), SecretsError> {
-        validate_cred_name(key)?;
+        let names = self.names(key);
+        validate_cred_name(names)?;
         if let Some(dir) = &self.credentials_directory
-            && let Some(secret) = read_credential(&dir.join(key.cred_name))?
+            && let Some(secret) = read_credential(&dir.join(names.cred))?
         {
-            return Ok(found(secret, Tier::CredentialsDirectory, key));
+            return Ok(found(secret, Tier::CredentialsDirectory, names));
         }
-        if let Some(secret) = self.file_value(key.env_name) {
-            return Ok(found(secret.clone(), Tier::SecretsFile, key));
+        if let Some(secret) = self.file_value(names.env) {
+            return Ok(found(secret.clone(), Tier::SecretsFile, names));
         }
-        if let Some(secret) = self.env_value(key.env_name) {
-            return Ok(found(secret, Tier::Environment, key));
+        if let Some(secret) = self.env_value(names.env) {
+            return Ok(found(secret, Tier::Environment, names));
         }
         Err(SecretsError::Missing {
-            env_name: key.env_name.to_owned(),
-            cred_name: key.cred_name.to_owned(),
-            looked_in: self.looked_in(key),
+            env_name: names.env.to_owned(),
+            cred_name: names.cred.to_owned(),
+            looked_in: self.looked_in(names),
         })
+    }
+
+    /// The names `key` is looked up under: its per-source rename, if any.
+    fn names(&self, key: CredentialKey) -> Names<'_> {
+        match self.renames.get(key.env_name) {
+            Some((env, cred)) => Names { env, cred },
+            None => Names {
+                env: key.env_name,
+                cred: key.cred_name,
+            },
+        }
     }
 
     /// A non-secret setting (e.g. `OP_BASE_URL`), which the reference integrations may keep in the secrets
@@ -182,9 +224,9 @@ impl CredentialChain {
     }
 
     /// The three places a lookup went through, for [`SecretsError::Missing`].
-    fn looked_in(&self, key: CredentialKey) -> Vec<String> {
+    fn looked_in(&self, key: Names<'_>) -> Vec<String> {
         let dir = match &self.credentials_directory {
-            Some(dir) => format!("systemd credential {}", dir.join(key.cred_name).display()),
+            Some(dir) => format!("systemd credential {}", dir.join(key.cred).display()),
             None => "CREDENTIALS_DIRECTORY not set".to_owned(),
         };
         let file = match &self.secrets_file {
@@ -192,7 +234,7 @@ impl CredentialChain {
                 path,
                 entries: Some(_),
             }) => {
-                format!("secrets file {} (key {})", path.display(), key.env_name)
+                format!("secrets file {} (key {})", path.display(), key.env)
             }
             Some(SecretsFileTier {
                 path,
@@ -202,19 +244,19 @@ impl CredentialChain {
             }
             None => "no secrets file".to_owned(),
         };
-        vec![dir, file, format!("environment variable {}", key.env_name)]
+        vec![dir, file, format!("environment variable {}", key.env)]
     }
 }
 
 /// Log (names only) which tier supplied a credential.
-fn found(secret: Secret, tier: Tier, key: CredentialKey) -> (Secret, Tier) {
-    tracing::debug!(env_name = key.env_name, cred_name = key.cred_name, %tier, "credential resolved");
+fn found(secret: Secret, tier: Tier, key: Names<'_>) -> (Secret, Tier) {
+    tracing::debug!(env_name = key.env, cred_name = key.cred, %tier, "credential resolved");
     (secret, tier)
 }
 
 /// A credential name must be a plain file name, so the lookup stays inside `$CREDENTIALS_DIRECTORY`.
-fn validate_cred_name(key: CredentialKey) -> Result<(), SecretsError> {
-    let name = key.cred_name;
+fn validate_cred_name(key: Names<'_>) -> Result<(), SecretsError> {
+    let name = key.cred;
     let plain = !name.is_empty()
         && name != "."
         && name != ".."
@@ -225,7 +267,7 @@ fn validate_cred_name(key: CredentialKey) -> Result<(), SecretsError> {
     } else {
         Err(SecretsError::InvalidKey {
             cred_name: name.to_owned(),
-            env_name: key.env_name.to_owned(),
+            env_name: key.env.to_owned(),
         })
     }
 }
@@ -245,6 +287,7 @@ impl fmt::Debug for CredentialChain {
             .field("secrets_file", &self.secrets_file.as_ref().map(|t| &t.path))
             .field("secrets_file_keys", &file_keys)
             .field("env", &format_args!("<{} variables>", self.env.len()))
+            .field("renames", &self.renames)
             .finish()
     }
 }

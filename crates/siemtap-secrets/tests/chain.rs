@@ -391,3 +391,53 @@ fn from_process_captures_environment() {
             .map(Into::into)
     );
 }
+
+#[test]
+fn a_rename_is_looked_up_in_every_tier_instead_of_the_standard_name() {
+    let tmp = TempDir::new().unwrap();
+    let creds = tmp.path().join("creds");
+    std::fs::create_dir(&creds).unwrap();
+    write(&creds, "op_bearer_token", b"standard-cred\n", 0o400);
+    write(&creds, "acme_token", b"acme-cred\n", 0o400);
+    let file = write(
+        tmp.path(),
+        ".secrets",
+        b"OP_BEARER_TOKEN=standard-file\nACME_TOKEN=acme-file\n",
+        0o600,
+    );
+    let env = [
+        ("OP_BEARER_TOKEN", "standard-env"),
+        ("ACME_TOKEN", "acme-env"),
+    ];
+    let renamed = |cred: Option<&std::path::Path>, file: Option<&std::path::Path>| {
+        let mut s = sources(cred, file, &env);
+        s.renames
+            .insert("OP_BEARER_TOKEN".into(), "ACME_TOKEN".into());
+        resolve(s)
+    };
+    assert_eq!(
+        renamed(Some(&creds), Some(&file)),
+        ("acme-cred".into(), Tier::CredentialsDirectory)
+    );
+    assert_eq!(
+        renamed(None, Some(&file)),
+        ("acme-file".into(), Tier::SecretsFile)
+    );
+    assert_eq!(renamed(None, None), ("acme-env".into(), Tier::Environment));
+
+    // Missing everywhere: the error names the renamed names, never the standard ones' values.
+    let mut s = sources(Some(&creds), Some(&file), &env);
+    s.renames.insert("OP_BEARER_TOKEN".into(), "NOPE".into());
+    let err = CredentialChain::new(s).unwrap().get(OP).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("NOPE") && text.contains("nope"), "{text}");
+    assert!(!text.contains("standard-"), "{text}");
+
+    // A rename that is not a plain name is refused up front.
+    let mut s = sources(None, None, &env);
+    s.renames.insert("OP_BEARER_TOKEN".into(), "../etc".into());
+    assert!(matches!(
+        CredentialChain::new(s),
+        Err(SecretsError::InvalidKey { .. })
+    ));
+}

@@ -2,7 +2,7 @@
 //! a built-in or declarative connector, with its own state file. TOML, unknown keys refused,
 //! every error naming the file, line, column and key.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -55,6 +55,30 @@ pub struct SourceConfig {
     /// prefix, in lower case (`page_limit = 1000` for `OP_PAGE_LIMIT`).
     #[serde(default)]
     pub settings: toml::Table,
+    /// Per-source secret names: the connector's standard name (`XDR_API_KEY`) -> the name to
+    /// look up instead in every tier of the credential chain (`ACME_XDR_API_KEY`), so several
+    /// tenants of one connector can share a secrets file or credentials directory.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, Spanned<String>>,
+}
+
+impl SourceConfig {
+    /// The `[source.secrets]` renames, checked against the names the connector reads.
+    pub fn secret_names(&self, known: &[String]) -> Result<HashMap<String, String>, String> {
+        let mut out = HashMap::new();
+        for (standard, alt) in &self.secrets {
+            if !known.contains(standard) {
+                return Err(format!(
+                    "source {:?}: [source.secrets] key `{standard}` is not a secret connector {:?} reads; known: {}",
+                    self.name.get_ref(),
+                    self.connector.get_ref(),
+                    known.join(", ")
+                ));
+            }
+            out.insert(standard.clone(), alt.get_ref().clone());
+        }
+        Ok(out)
+    }
 }
 
 /// A configuration error: `FILE:LINE:COL: message`.
@@ -208,6 +232,17 @@ impl Config {
                         "source name {name:?} is used twice; names must be unique (they key the state)"
                     ),
                 ));
+            }
+            for (standard, alt) in &s.secrets {
+                let name = alt.get_ref();
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(at(
+                        alt.span(),
+                        format!(
+                            "[source.secrets] `{standard}`: the name {name:?} must match ^[A-Za-z0-9_]+$ (it is an environment variable, a secrets-file key and, lower-cased, a credential file name)"
+                        ),
+                    ));
+                }
             }
             if let Some(l) = &s.lookback
                 && parse_duration(l.get_ref()).is_none_or(|d| d.is_zero())

@@ -102,6 +102,14 @@ pub async fn run(args: PlanArgs) -> Exit {
             .secrets_file
             .as_deref()
             .map(|p| config.resolve(p));
+        let renames = match crate::run_config::declarative_secret_names(source, &spec) {
+            Ok(r) => r,
+            Err(m) => {
+                let _ = writeln!(out, "  error: {m}");
+                exit = Exit::Usage;
+                continue;
+            }
+        };
         let chain = match siemtap_secrets::CredentialChain::new(siemtap_secrets::ChainSources {
             credentials_directory: env
                 .get("CREDENTIALS_DIRECTORY")
@@ -109,6 +117,7 @@ pub async fn run(args: PlanArgs) -> Exit {
                 .map(PathBuf::from),
             secrets_file,
             env: env.clone(),
+            renames,
         }) {
             Ok(c) => c,
             Err(e) => {

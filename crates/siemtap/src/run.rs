@@ -294,6 +294,7 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
         source: req.source.as_deref(),
         lookback_hours: req.lookback_hours,
         exe_dir: req.exe_dir.clone(),
+        secret_names: HashMap::new(),
     };
     let plan = match (req.connector.drop_in)(&ctx) {
         Ok(plan) => plan,

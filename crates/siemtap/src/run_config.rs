@@ -84,6 +84,21 @@ pub fn builtin_env(
     Ok(env)
 }
 
+/// The `[source.secrets]` renames of a declarative source, keyed by the env names its
+/// connector file gives its secrets.
+pub fn declarative_secret_names(
+    source: &SourceConfig,
+    spec: &siemtap_connectors::rest::ConnectorSpec,
+) -> Result<HashMap<String, String>, String> {
+    let known: Vec<String> = spec
+        .secret_names()
+        .iter()
+        .filter_map(|n| spec.secret_key(n))
+        .map(|k| k.env_name.to_owned())
+        .collect();
+    source.secret_names(&known)
+}
+
 /// Builds one configured source. `Err` is a failure to report (and the source is skipped).
 fn prepare(
     config: &Config,
@@ -115,12 +130,24 @@ fn prepare(
                 None,
             )
         })?;
+        let known: Vec<String> = builtin
+            .credentials
+            .iter()
+            .map(|k| k.env_name.to_owned())
+            .collect();
+        let secret_names = source.secret_names(&known).map_err(|m| {
+            (
+                Failure::new(ErrorCode::ConfigInvalid, "orchestrator", m),
+                None,
+            )
+        })?;
         let ctx = DropInContext {
             env: &env,
             http: http.clone(),
             source: None,
             lookback_hours: None,
             exe_dir: config.base_dir(),
+            secret_names,
         };
         return (builtin.drop_in)(&ctx)
             .map(|plan| Prepared {
@@ -160,6 +187,12 @@ fn prepare(
             .map(PathBuf::from),
         secrets_file,
         env: env.clone(),
+        renames: declarative_secret_names(source, &spec).map_err(|m| {
+            (
+                Failure::new(ErrorCode::ConfigInvalid, "orchestrator", m),
+                Some(spec.shaper()),
+            )
+        })?,
     })
     .map_err(|e| {
         (

@@ -67,6 +67,18 @@ fn check_config(path: &Path, warnings: &mut Vec<String>) -> Vec<String> {
             ) {
                 Err(m) => problems.push(at(m)),
                 Ok(env) => {
+                    let known: Vec<String> = builtin
+                        .credentials
+                        .iter()
+                        .map(|k| k.env_name.to_owned())
+                        .collect();
+                    let secret_names = match source.secret_names(&known) {
+                        Ok(names) => names,
+                        Err(m) => {
+                            problems.push(at(m));
+                            continue;
+                        }
+                    };
                     for w in (builtin.warnings)(&env) {
                         tracing::warn!("{w}");
                         warnings.push(at(format!("warning: {w}")));
@@ -77,6 +89,7 @@ fn check_config(path: &Path, warnings: &mut Vec<String>) -> Vec<String> {
                         source: None,
                         lookback_hours: None,
                         exe_dir: config.base_dir(),
+                        secret_names,
                     };
                     if let Err(e) = (builtin.drop_in)(&ctx) {
                         let f = e.failure;
@@ -100,6 +113,9 @@ fn check_config(path: &Path, warnings: &mut Vec<String>) -> Vec<String> {
                     Err(e) => problems.push(e.to_string()),
                     // The dry run checks the settings against the variables the file declares.
                     Ok(spec) => {
+                        if let Err(m) = crate::run_config::declarative_secret_names(source, &spec) {
+                            problems.push(at(m));
+                        }
                         if let Some(m) = check_declarative_settings(&spec, source, &http) {
                             problems.push(at(m));
                         }

@@ -80,6 +80,7 @@ pub const CONNECTOR: Connector = Connector {
     name: "cortex_xdr",
     env_prefix: "XDR",
     settings: SETTINGS,
+    credentials: &[FQDN_KEY, API_KEY, API_KEY_ID],
     warnings: crate::registry::no_warnings,
     streams: STREAMS,
     drop_in,
@@ -205,6 +206,7 @@ fn drop_in(ctx: &DropInContext<'_>) -> Result<DropIn, DropInError> {
         credentials_directory: env_path(env, "CREDENTIALS_DIRECTORY"),
         secrets_file: Some(secrets_file),
         env: env.clone(),
+        renames: ctx.secret_names.clone(),
     })
     .map_err(|e| startup_error(ErrorCode::ConfigMissingCredential, e.to_string()))?;
     let settings = settings::from_lookup(|k| chain.setting(k), ctx.source, ctx.lookback_hours)

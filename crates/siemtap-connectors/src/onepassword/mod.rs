@@ -31,6 +31,7 @@ pub const CONNECTOR: Connector = Connector {
     name: "1password",
     env_prefix: "OP",
     settings: SETTINGS,
+    credentials: &[TOKEN_KEY],
     warnings: crate::registry::no_warnings,
     streams: STREAMS,
     drop_in,
@@ -250,6 +251,7 @@ fn drop_in(ctx: &DropInContext<'_>) -> Result<DropIn, DropInError> {
             credentials_directory: path_var("CREDENTIALS_DIRECTORY"),
             secrets_file: Some(secrets_file),
             env: env.clone(),
+            renames: ctx.secret_names.clone(),
         })
         .and_then(|chain| chain.get(TOKEN_KEY))
         .map_err(|e| {

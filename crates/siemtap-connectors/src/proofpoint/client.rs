@@ -58,6 +58,18 @@ impl Api {
         query: &[(&str, String)],
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Option<Vec<u8>>, HttpError> {
+        self.get_capped(path, query, deadline, None).await
+    }
+
+    /// [`get`](Self::get) with a per-request body cap (at most the client's global cap): a
+    /// larger body is abandoned while it streams, as `HttpError::BodyTooLarge`.
+    pub async fn get_capped(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        deadline: Option<tokio::time::Instant>,
+        max_body_bytes: Option<u64>,
+    ) -> Result<Option<Vec<u8>>, HttpError> {
         let url = format!("{}{path}", self.base_url);
         let label = format!("GET {path}");
         let request = RequestContext {
@@ -67,7 +79,7 @@ impl Api {
         };
         let response = self
             .http
-            .send(&request, |client| {
+            .send_capped(&request, max_body_bytes, |client| {
                 client
                     .get(&url)
                     .query(query)

@@ -9,7 +9,9 @@
 //! `messagesDelivered`, `clicksBlocked`, `clicksPermitted`.
 //!
 //! **Windows (§3.7).** Each page is one window of at most one hour, from the cursor to
-//! `min(cursor + 1 h, floor_minute(now - settle))`; a run's first window starts `overlap`
+//! `min(cursor + width, floor_minute(now - settle))`; the width is one hour unless dense data
+//! narrowed it (window bodies sized against `PP_WINDOW_TARGET_BYTES`, the width remembered in
+//! `siem_cursor`, see `siem.rs` and `cursor.rs`); a run's first window starts `overlap`
 //! before the cursor to catch late events, later windows are contiguous. The page's cursor is
 //! the window end (or an earlier `queryEndTime`), committed with the page; 204 and empty arrays
 //! are an empty window. Re-read records are suppressed by the runner's ledger, keyed by
@@ -22,6 +24,7 @@
 mod api;
 mod canonical;
 mod client;
+mod cursor;
 mod failures;
 mod people;
 mod quota;
@@ -58,6 +61,7 @@ pub const CONNECTOR: Connector = Connector {
     name: "proofpoint",
     env_prefix: "PP",
     settings: SETTINGS,
+    credentials: &[PRINCIPAL_KEY, SECRET_KEY],
     warnings: quota_warnings,
     streams: STREAMS,
     drop_in,
@@ -75,6 +79,7 @@ pub const SETTINGS: &[&str] = &[
     "people_page_size",
     "requests_per_second",
     "run_interval",
+    "window_target_bytes",
 ];
 
 /// The service principal: systemd credential and env var / secrets-file key.
@@ -176,6 +181,8 @@ fn schedule_of(settings: &Settings) -> Option<Schedule> {
             .people_interval
             .filter(|_| settings.streams.contains(&"people")),
         people_pages: 1,
+        // The density (and so any narrowing) is unknown before a run: one-hour windows.
+        window: window::MAX_WINDOW,
     })
 }
 
@@ -216,6 +223,7 @@ fn drop_in(ctx: &DropInContext<'_>) -> Result<DropIn, DropInError> {
         credentials_directory: path_var("CREDENTIALS_DIRECTORY"),
         secrets_file: Some(secrets_file),
         env: env.clone(),
+        renames: ctx.secret_names.clone(),
     })
     .map_err(missing)?;
     let principal = chain.get(PRINCIPAL_KEY).map_err(missing)?;

@@ -27,17 +27,21 @@ pub struct Schedule {
     pub people_interval: Option<Duration>,
     /// Pages per People report (users / page size, rounded up; at least 1).
     pub people_pages: u64,
+    /// SIEM window width: one hour ([`MAX_WINDOW`]) unless a dense tenant narrowed it (the
+    /// width remembered in `siem_cursor`). Before the first runs nobody knows the density, so
+    /// a schedule checked from the settings alone assumes one hour.
+    pub window: Duration,
 }
 
 /// Requests per day the schedule needs in steady state (no catch-up): each run reads
-/// `run_interval + overlap` of SIEM time in windows of at most one hour; each People fetch reads
-/// both reports, `people_pages` pages each.
+/// `run_interval + overlap` of SIEM time in windows of `window` (at most one hour); each People
+/// fetch reads both reports, `people_pages` pages each.
 pub fn estimate_requests_per_day(s: &Schedule) -> u64 {
     let interval = s.run_interval.as_secs().max(1);
     let runs_per_day = DAY.div_ceil(interval);
     let siem = if s.siem {
         let per_run = (interval + s.overlap.as_secs())
-            .div_ceil(MAX_WINDOW.as_secs())
+            .div_ceil(window_secs(s.window))
             .max(1);
         runs_per_day * per_run
     } else {
@@ -54,9 +58,15 @@ pub fn estimate_requests_per_day(s: &Schedule) -> u64 {
     siem + people
 }
 
-/// Requests needed to catch up `backlog` of SIEM time (one per hour window, rounded up).
-pub fn catch_up_requests(backlog: Duration) -> u64 {
-    backlog.as_secs().div_ceil(MAX_WINDOW.as_secs())
+/// Requests needed to catch up `backlog` of SIEM time in windows of `window` (one hour unless
+/// narrowed), rounded up.
+pub fn catch_up_requests(backlog: Duration, window: Duration) -> u64 {
+    backlog.as_secs().div_ceil(window_secs(window))
+}
+
+/// `window` in seconds, between one minute and [`MAX_WINDOW`].
+fn window_secs(window: Duration) -> u64 {
+    window.as_secs().clamp(60, MAX_WINDOW.as_secs())
 }
 
 /// A warning text when the schedule needs more than [`PLANNING_SHARE`] of the budget.
@@ -69,13 +79,27 @@ pub fn budget_warning(s: &Schedule) -> Option<String> {
         } else {
             "leaves less than 20 % of"
         };
+        let narrow = window_secs(s.window) < MAX_WINDOW.as_secs();
         format!(
-            "the schedule (a run every {} s, overlap {} s, People every {}) needs about {need} requests/day, which {verdict} Proofpoint's budget of {DAILY_BUDGET} per 24 h; \
-             run less often (PP_RUN_INTERVAL and the wodle interval), lower PP_OVERLAP_SECONDS, or raise PP_PEOPLE_INTERVAL",
+            "the schedule (a run every {} s, overlap {} s, People every {}{}) needs about {need} requests/day, which {verdict} Proofpoint's budget of {DAILY_BUDGET} per 24 h; \
+             run less often (PP_RUN_INTERVAL and the wodle interval), lower PP_OVERLAP_SECONDS, {}or raise PP_PEOPLE_INTERVAL",
             s.run_interval.as_secs(),
             s.overlap.as_secs(),
             s.people_interval
                 .map_or("(off)".to_string(), |p| format!("{} s", p.as_secs())),
+            if narrow {
+                format!(
+                    ", SIEM windows of {} min narrowed for the data's density",
+                    window_secs(s.window) / 60
+                )
+            } else {
+                String::new()
+            },
+            if narrow {
+                "raise PP_WINDOW_TARGET_BYTES (wider windows, more memory), "
+            } else {
+                ""
+            },
         )
     })
 }
@@ -91,6 +115,7 @@ mod tests {
             siem: true,
             people_interval: Some(Duration::from_secs(86_400)),
             people_pages: 1,
+            window: MAX_WINDOW,
         }
     }
 
@@ -129,7 +154,50 @@ mod tests {
             ..schedule(300)
         };
         assert_eq!(estimate_requests_per_day(&s), 24 * 2 * 3);
-        assert_eq!(catch_up_requests(Duration::from_secs(7 * 86_400)), 168);
-        assert_eq!(catch_up_requests(Duration::from_secs(3601)), 2);
+        assert_eq!(
+            catch_up_requests(Duration::from_secs(7 * 86_400), MAX_WINDOW),
+            168
+        );
+        assert_eq!(catch_up_requests(Duration::from_secs(3601), MAX_WINDOW), 2);
+    }
+
+    #[test]
+    fn narrow_windows_cost_requests_and_say_why() {
+        // A dense tenant narrowed to 3-minute windows: a 5-minute run reads 20 min in 7
+        // windows, 288 × 7 = 2016 SIEM requests a day.
+        let s = Schedule {
+            window: Duration::from_secs(180),
+            ..schedule(300)
+        };
+        assert_eq!(estimate_requests_per_day(&s), 288 * 7 + 2);
+        let w = budget_warning(&s).unwrap();
+        assert!(
+            w.contains("exceeds")
+                && w.contains("SIEM windows of 3 min")
+                && w.contains("PP_WINDOW_TARGET_BYTES"),
+            "{w}"
+        );
+        // Every 15 minutes: 96 × 10 = 960 + 2, no warning.
+        let s = Schedule {
+            window: Duration::from_secs(180),
+            ..schedule(900)
+        };
+        assert_eq!(estimate_requests_per_day(&s), 96 * 10 + 2);
+        assert!(budget_warning(&s).is_none());
+        // The one-hour schedule's text does not mention the width.
+        assert!(
+            !budget_warning(&schedule(30))
+                .unwrap()
+                .contains("SIEM windows")
+        );
+        assert_eq!(
+            catch_up_requests(Duration::from_secs(3600), Duration::from_secs(180)),
+            20
+        );
+        // Widths are clamped to 1 min ..= 1 h.
+        assert_eq!(
+            catch_up_requests(Duration::from_secs(3600), Duration::ZERO),
+            60
+        );
     }
 }

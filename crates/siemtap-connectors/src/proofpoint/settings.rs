@@ -37,7 +37,17 @@ pub struct Settings {
     pub requests_per_second: f64,
     /// How often the scheduler runs siemtap (`PP_RUN_INTERVAL`), for the quota estimate only.
     pub run_interval: Option<Duration>,
+    /// Body size a SIEM window aims at (`PP_WINDOW_TARGET_BYTES`, default 4 MiB): a larger
+    /// window halves the next one, a window under a quarter of it doubles the next one, and a
+    /// response over twice the target is abandoned and read again narrower.
+    pub window_target_bytes: u64,
 }
+
+/// Default of [`Settings::window_target_bytes`]: 4 MiB.
+pub const DEFAULT_WINDOW_TARGET_BYTES: u64 = 4 << 20;
+
+/// Accepted range of `PP_WINDOW_TARGET_BYTES`: 256 KiB to 64 MiB.
+pub const WINDOW_TARGET_RANGE: (u64, u64) = (256 << 10, 64 << 20);
 
 impl Default for Settings {
     fn default() -> Self {
@@ -53,6 +63,7 @@ impl Default for Settings {
             streams: ALL_STREAMS.to_vec(),
             requests_per_second: 5.0,
             run_interval: None,
+            window_target_bytes: DEFAULT_WINDOW_TARGET_BYTES,
         }
     }
 }
@@ -220,6 +231,14 @@ pub fn from_env(
             "give the scheduler's interval in whole seconds, e.g. 300",
         )?));
     }
+    if let Some(v) = get("PP_WINDOW_TARGET_BYTES") {
+        s.window_target_bytes = parse_secs(
+            "PP_WINDOW_TARGET_BYTES",
+            v,
+            WINDOW_TARGET_RANGE,
+            "give whole bytes from 262144 (256 KiB) to 67108864 (64 MiB), default 4194304 (4 MiB)",
+        )?;
+    }
     Ok(s)
 }
 
@@ -271,6 +290,7 @@ mod tests {
         assert_eq!(s.overlap, Duration::from_secs(900));
         assert_eq!(s.people_interval, Some(Duration::from_secs(86_400)));
         assert_eq!(s.streams, vec!["siem", "people"]);
+        assert_eq!(s.window_target_bytes, 4 * 1024 * 1024);
     }
 
     #[test]
@@ -286,6 +306,7 @@ mod tests {
                 ("PP_PEOPLE_WINDOW", "90"),
                 ("PP_PEOPLE_PAGE_SIZE", "200"),
                 ("PP_RUN_INTERVAL", "300"),
+                ("PP_WINDOW_TARGET_BYTES", "262144"),
             ]),
             None,
             None,
@@ -299,6 +320,7 @@ mod tests {
         assert_eq!(s.overlap, Duration::from_secs(60));
         assert_eq!((s.people_window, s.people_page_size), (90, 200));
         assert_eq!(s.run_interval, Some(Duration::from_secs(300)));
+        assert_eq!(s.window_target_bytes, 256 * 1024);
         let s = from_env(
             &env(&[("PP_SOURCE", "siem")]),
             Some("people,siem"),
@@ -340,6 +362,9 @@ mod tests {
             ("PP_SOURCE", "clicks"),
             ("PP_REQUESTS_PER_SECOND", "0"),
             ("PP_RUN_INTERVAL", "0"),
+            ("PP_WINDOW_TARGET_BYTES", "262143"),
+            ("PP_WINDOW_TARGET_BYTES", "67108865"),
+            ("PP_WINDOW_TARGET_BYTES", "4MiB"),
         ] {
             let err = from_env(&env(&[(k, v)]), None, None).unwrap_err();
             assert_eq!(err.name, k, "{err}");

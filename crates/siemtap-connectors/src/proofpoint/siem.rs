@@ -9,11 +9,12 @@ use siemtap_core::{BoxFuture, ErrorCode, Failure, FetchContext, Page, Stream, St
 
 use super::api::{CATEGORIES, parse_siem};
 use super::client::Api;
+use super::cursor::{self, SiemCursor};
 use super::failures;
 use super::quota::{Schedule, budget_warning, catch_up_requests};
 use super::window::{
-    LOOKBACK_MARGIN, Plan, STRICT_LOOKBACK, WindowSettings, add, ceil_minute, cursor_after, iso,
-    plan, sub, target_end,
+    FULL_WIDTH_MINUTES, LOOKBACK_MARGIN, Plan, STRICT_LOOKBACK, WindowSettings, add, ceil_minute,
+    cursor_after, iso, narrower, next_width, plan, sub, target_end, window_body_cap,
 };
 
 /// The endpoint (all four categories in one request per window).
@@ -32,16 +33,13 @@ pub struct SiemStream {
     lookback_restart_used: bool,
     /// Whether the quota estimate ran in this run.
     budget_checked: bool,
-    /// Current window width in minutes: halved when a window's response exceeds the response
-    /// cap (a dense hour must not block the stream forever), doubled back after a success.
+    /// Current window width in minutes: sized by the last window's body against
+    /// `PP_WINDOW_TARGET_BYTES` (`next_width`), halved when a response exceeds the per-request
+    /// cap, and remembered in `siem_cursor` when under one hour.
     width_minutes: u64,
+    /// Whether the width remembered in the state was adopted (once, on a run's first page).
+    width_loaded: bool,
 }
-
-/// Records in one window above which the next window is narrower.
-const DENSE_WINDOW_RECORDS: usize = 5_000;
-
-/// Full window width, in minutes.
-const FULL_WIDTH_MINUTES: u64 = super::window::MAX_WINDOW.as_secs() / 60;
 
 impl SiemStream {
     /// The stream of `api`.
@@ -52,6 +50,7 @@ impl SiemStream {
             lookback_restart_used: false,
             budget_checked: false,
             width_minutes: FULL_WIDTH_MINUTES,
+            width_loaded: false,
         }
     }
 
@@ -67,9 +66,12 @@ impl SiemStream {
 
     /// Logs the steady-state quota estimate (schedule from `PP_RUN_INTERVAL`, else the time
     /// since the last run) and the catch-up a stale cursor needs.
+    /// Both use the current window width (the one remembered in the state), so a dense tenant's
+    /// narrow windows are counted.
     fn check_budget(&mut self, state: &StreamState, cursor: Option<Timestamp>, now: Timestamp) {
         self.budget_checked = true;
         let s = &self.api.settings;
+        let window = Duration::from_secs(self.width_minutes * 60);
         let observed = state
             .last_poll
             .and_then(|t| now.duration_since(t).try_into().ok())
@@ -81,6 +83,7 @@ impl SiemStream {
                 siem: true,
                 people_interval: s.people_interval.filter(|_| s.streams.contains(&"people")),
                 people_pages: 1,
+                window,
             };
             if let Some(warning) = budget_warning(&schedule) {
                 if s.run_interval.is_some() {
@@ -98,7 +101,8 @@ impl SiemStream {
         {
             tracing::info!(
                 backlog_s = backlog.as_secs(),
-                requests = catch_up_requests(backlog),
+                requests = catch_up_requests(backlog, window),
+                width_minutes = self.width_minutes,
                 "SIEM cursor is behind; catching up window by window"
             );
         }
@@ -106,7 +110,20 @@ impl SiemStream {
 
     async fn fetch(&mut self, state: &StreamState, ctx: FetchContext) -> Result<Page, Failure> {
         let now = Timestamp::now();
-        let cursor = parse_cursor(state)?;
+        let committed = parse_cursor(state)?;
+        if !self.width_loaded {
+            self.width_loaded = true;
+            if let Some(c) = committed
+                && c.width_minutes < FULL_WIDTH_MINUTES
+            {
+                self.width_minutes = c.width_minutes;
+                tracing::debug!(
+                    width_minutes = c.width_minutes,
+                    "SIEM windows start at the width remembered in siem_cursor"
+                );
+            }
+        }
+        let cursor = committed.map(|c| c.end);
         if !self.budget_checked {
             self.check_budget(state, cursor, now);
         }
@@ -132,7 +149,7 @@ impl SiemStream {
                 .with_detail(format!("endpoint={SIEM_PATH}"))
                 .with_gap(iso(from), iso(to));
                 return Ok(Page {
-                    cursor: Some(iso(to).into()),
+                    cursor: Some(cursor::to_value(to, self.width_minutes)),
                     more: true,
                     notices: vec![notice],
                     ..Page::default()
@@ -149,7 +166,13 @@ impl SiemStream {
             ("interval", interval.clone()),
         ];
         let context = format!("interval={interval}");
-        let body = match self.api.get(SIEM_PATH, &query, ctx.deadline).await {
+        let target = self.api.settings.window_target_bytes;
+        let cap = window_body_cap(self.width_minutes, target);
+        let fetched = self
+            .api
+            .get_capped(SIEM_PATH, &query, ctx.deadline, cap)
+            .await;
+        let body = match fetched {
             Ok(body) => body,
             Err(err)
                 if err.status() == Some(400)
@@ -159,9 +182,10 @@ impl SiemStream {
                 return Ok(self.lookback_restart(cursor, start, now));
             }
             Err(err) if is_too_large(&err) && self.width_minutes > 1 => {
-                // The window holds more than the response cap: read it in smaller windows.
-                // The cursor does not move; the runner asks again at once.
-                self.width_minutes = (self.width_minutes / 2).max(1);
+                // The window holds more than the response cap (twice the target, or the
+                // global cap): abandoned while it streamed; read it in smaller windows. The
+                // cursor does not move; the runner asks again at once.
+                self.width_minutes = narrower(self.width_minutes);
                 tracing::warn!(
                     %interval,
                     width_minutes = self.width_minutes,
@@ -183,6 +207,7 @@ impl SiemStream {
                 ));
             }
         };
+        let body_bytes = body.as_ref().map_or(0, |b| b.len() as u64);
         let window = parse_siem(body.as_deref())
             .map_err(|what| failures::invalid_response("siem", SIEM_PATH, &context, &what))?;
         if window.skipped > 0 {
@@ -193,7 +218,7 @@ impl SiemStream {
             .zip(window.counts)
             .map(|((c, _, _), n)| format!("{c}={n}"))
             .collect();
-        tracing::debug!(%interval, coverage = %coverage.join(" "), "SIEM window read");
+        tracing::debug!(%interval, body_bytes, coverage = %coverage.join(" "), "SIEM window read");
         let Some(next) = cursor_after(start, end, window.query_end) else {
             tracing::warn!(%interval, "queryEndTime is not after the window start; the cursor stays until the next run");
             return Ok(Page {
@@ -201,19 +226,18 @@ impl SiemStream {
                 ..Page::default()
             });
         };
-        // Never move the cursor backwards (a run's first window starts before it).
-        let next = cursor.map_or(next, |c| c.max(next));
-        // Keep windows near a few thousand records: a dense window makes the next one narrower
-        // (memory stays bounded by density, not by the hour), a light one widens it back.
-        self.width_minutes = if window.events.len() > DENSE_WINDOW_RECORDS {
-            (self.width_minutes / 2).max(1)
-        } else {
-            (self.width_minutes * 2).min(FULL_WIDTH_MINUTES)
-        };
+        // Never move the cursor backwards (a run's first window starts before it). The next
+        // window still starts where this one ended: a window narrower than the overlap
+        // re-reads the rest of the overlap before passing the cursor.
+        let committed = cursor.map_or(next, |c| c.max(next));
+        // Keep window bodies near the target: a large body makes the next window narrower
+        // (memory follows the bytes, not the hour), a light one widens it back. The width is
+        // committed with the cursor, so the next run starts at it.
+        self.width_minutes = next_width(self.width_minutes, body_bytes, target);
         self.resume = Some(next);
         Ok(Page {
             events: window.events,
-            cursor: Some(iso(next).into()),
+            cursor: Some(cursor::to_value(committed, self.width_minutes)),
             more: next < target_end(Timestamp::now(), &ws),
             notices: Vec::new(),
         })
@@ -256,7 +280,7 @@ impl SiemStream {
         .with_status(400)
         .with_gap(iso(from), iso(restart));
         Page {
-            cursor: Some(iso(restart).into()),
+            cursor: Some(cursor::to_value(restart, self.width_minutes)),
             more: true,
             notices: vec![notice],
             ..Page::default()
@@ -264,24 +288,18 @@ impl SiemStream {
     }
 }
 
-/// The committed cursor: an ISO-8601 string (`siem_cursor`). Anything else is corrupt state,
-/// reported, never silently reset.
-fn parse_cursor(state: &StreamState) -> Result<Option<Timestamp>, Failure> {
-    match &state.cursor {
-        None => Ok(None),
-        Some(serde_json::Value::String(s)) => s.parse().map(Some).map_err(|_| corrupt(s)),
-        Some(other) => Err(corrupt(&other.to_string())),
-    }
-}
-
-fn corrupt(value: &str) -> Failure {
-    Failure::new(
-        ErrorCode::StateReadError,
-        "siem",
-        format!(
-            "state key siem_cursor is {value:?}, not an ISO-8601 time; fix it (e.g. 2026-04-01T00:00:00Z) or reset the stream with `siemtap state reset`"
-        ),
-    )
+/// The committed cursor (`siem_cursor`): an ISO-8601 string, or `{"end", "width_minutes"}`
+/// (see `cursor.rs`). Anything else is corrupt state, reported, never silently reset.
+fn parse_cursor(state: &StreamState) -> Result<Option<SiemCursor>, Failure> {
+    cursor::parse(state.cursor.as_ref()).map_err(|what| {
+        Failure::new(
+            ErrorCode::StateReadError,
+            "siem",
+            format!(
+                "{what}; fix it (e.g. 2026-04-01T00:00:00Z) or reset the stream with `siemtap state reset`"
+            ),
+        )
+    })
 }
 
 impl Stream for SiemStream {
@@ -308,5 +326,73 @@ fn is_too_large(err: &siemtap_http::HttpError) -> bool {
         siemtap_http::HttpError::BodyTooLarge { .. } => true,
         siemtap_http::HttpError::Deadline { last } => is_too_large(last),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn state(cursor: serde_json::Value) -> StreamState {
+        StreamState {
+            cursor: Some(cursor),
+            ..StreamState::default()
+        }
+    }
+
+    #[test]
+    fn both_cursor_shapes_are_read() {
+        let end: Timestamp = "2026-04-01T10:00:00Z".parse().unwrap();
+        let plain = parse_cursor(&state(json!("2026-04-01T10:00:00Z"))).unwrap();
+        assert_eq!(
+            plain,
+            Some(SiemCursor {
+                end,
+                width_minutes: FULL_WIDTH_MINUTES
+            })
+        );
+        let narrow = parse_cursor(&state(
+            json!({"end": "2026-04-01T10:00:00Z", "width_minutes": 3}),
+        ))
+        .unwrap();
+        assert_eq!(
+            narrow,
+            Some(SiemCursor {
+                end,
+                width_minutes: 3
+            })
+        );
+        assert_eq!(parse_cursor(&StreamState::default()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_malformed_cursor_is_a_state_read_error_with_the_fix() {
+        for bad in [
+            json!("yesterday"),
+            json!({"end": "2026-04-01T10:00:00Z", "width_minutes": 90}),
+            json!(7),
+        ] {
+            let failure = parse_cursor(&state(bad.clone())).unwrap_err();
+            assert_eq!(failure.code, ErrorCode::StateReadError, "{bad}");
+            assert!(
+                failure.message.starts_with("state key siem_cursor is ")
+                    && failure.message.contains("siemtap state reset"),
+                "{}",
+                failure.message
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_body_over_the_cap_is_too_large() {
+        let big = siemtap_http::HttpError::BodyTooLarge { limit: 8 };
+        assert!(is_too_large(&big));
+        assert!(is_too_large(&siemtap_http::HttpError::Deadline {
+            last: Box::new(big)
+        }));
+        assert!(!is_too_large(&siemtap_http::HttpError::Timeout {
+            attempts: 1
+        }));
     }
 }

@@ -136,6 +136,35 @@ pub fn cursor_after(
     }
 }
 
+/// Full window width, in minutes.
+pub const FULL_WIDTH_MINUTES: u64 = MAX_WINDOW.as_secs() / 60;
+
+/// The width (minutes) of the window after one of `width` minutes whose body was `body_bytes`:
+/// halved (at least 1) when the body was over `target`, doubled (at most one hour) when it was
+/// under a quarter of `target`, else the same. Memory then follows the body size, not the hour.
+pub fn next_width(width: u64, body_bytes: u64, target: u64) -> u64 {
+    let width = width.clamp(1, FULL_WIDTH_MINUTES);
+    if body_bytes > target {
+        narrower(width)
+    } else if body_bytes < target / 4 {
+        (width * 2).min(FULL_WIDTH_MINUTES)
+    } else {
+        width
+    }
+}
+
+/// Half of `width` minutes, at least one minute (after a response over the cap).
+pub fn narrower(width: u64) -> u64 {
+    (width / 2).max(1)
+}
+
+/// The body cap of one request for a window of `width` minutes: twice `target`, so a window
+/// far over the target is abandoned while it streams and read again narrower. At one minute
+/// there is nothing narrower to retry, so only the client's global cap applies (`None`).
+pub fn window_body_cap(width: u64, target: u64) -> Option<u64> {
+    (width > 1).then(|| target.saturating_mul(2))
+}
+
 /// `%Y-%m-%dT%H:%M:%SZ`: the `interval` and cursor format.
 pub fn iso(ts: Timestamp) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -302,6 +331,43 @@ mod tests {
             plan(now, None, None, &s),
             window("2026-04-03T00:05:00Z", "2026-04-03T01:05:00Z")
         );
+    }
+
+    #[test]
+    fn width_follows_the_body_size() {
+        let target = 4 << 20;
+        // Over the target: halve, down to one minute.
+        assert_eq!(next_width(60, target + 1, target), 30);
+        assert_eq!(next_width(15, 50 << 20, target), 7);
+        assert_eq!(next_width(1, 50 << 20, target), 1);
+        // Between a quarter of the target and the target: keep.
+        assert_eq!(next_width(7, target, target), 7);
+        assert_eq!(next_width(7, target / 4, target), 7);
+        // Under a quarter: double, up to one hour.
+        assert_eq!(next_width(7, target / 4 - 1, target), 14);
+        assert_eq!(next_width(3, 0, target), 6);
+        assert_eq!(next_width(60, 0, target), 60);
+        assert_eq!(next_width(45, 0, target), 60);
+        // Out-of-range input is clamped first.
+        assert_eq!(next_width(0, 0, target), 2);
+        assert_eq!(next_width(500, target, target), 60);
+        // A 1M-events/day tenant (~1.1 MB a minute) settles at 3 minutes from a full hour.
+        let per_minute = 1_100_000;
+        let mut w = FULL_WIDTH_MINUTES;
+        for _ in 0..10 {
+            w = next_width(w, w * per_minute, target);
+        }
+        assert_eq!(w, 3);
+    }
+
+    #[test]
+    fn narrower_and_the_per_request_cap() {
+        assert_eq!(narrower(60), 30);
+        assert_eq!(narrower(3), 1);
+        assert_eq!(narrower(1), 1);
+        assert_eq!(window_body_cap(60, 4 << 20), Some(8 << 20));
+        assert_eq!(window_body_cap(2, 1 << 20), Some(2 << 20));
+        assert_eq!(window_body_cap(1, 4 << 20), None);
     }
 
     #[test]

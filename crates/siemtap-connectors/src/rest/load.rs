@@ -53,10 +53,17 @@ impl KeyPath {
 
 impl fmt::Display for KeyPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
+        // A syntax error on a line with no key before `=` yields an empty key: name the
+        // enclosing table (or the document) instead of printing ``.
+        let segs: Vec<&Seg> = self
+            .0
+            .iter()
+            .filter(|s| !matches!(s, Seg::Key(k) if k.is_empty()))
+            .collect();
+        if segs.is_empty() {
             return f.write_str("<document>");
         }
-        for (i, seg) in self.0.iter().enumerate() {
+        for (i, seg) in segs.into_iter().enumerate() {
             match seg {
                 Seg::Key(k) if i == 0 => f.write_str(k)?,
                 Seg::Key(k) => write!(f, ".{k}")?,

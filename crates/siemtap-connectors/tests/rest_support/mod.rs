@@ -57,6 +57,7 @@ pub fn chain(env: &[(&str, &str)]) -> CredentialChain {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
+        renames: Default::default(),
     })
     .unwrap()
 }

@@ -41,6 +41,7 @@ pub fn sources(
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect::<HashMap<_, _>>(),
+        renames: HashMap::new(),
     }
 }
 

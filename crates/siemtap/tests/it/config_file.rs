@@ -10,15 +10,7 @@ fn write(work: &Workdir, name: &str, text: &str) -> std::path::PathBuf {
 }
 
 fn siemtap(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut cmd = std::process::Command::new(bin());
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("SIEMTAP_NO_RETRY_SLEEP", "1")
-        .args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
+    siemtap_clean(args, env)
 }
 
 #[test]

@@ -321,3 +321,16 @@ pub fn assert_exact(
 pub fn state_json(work: &Workdir) -> Value {
     serde_json::from_str(&work.read("state.json")).expect("state json")
 }
+
+/// `siemtap ARGS` with a clean environment (PATH, no retry sleeps) plus `env`.
+pub fn siemtap_clean(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(bin());
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SIEMTAP_NO_RETRY_SLEEP", "1")
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}

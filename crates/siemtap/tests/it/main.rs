@@ -40,6 +40,7 @@ mod campaign;
 mod canary;
 mod config;
 mod config_file;
+mod config_secrets;
 mod cortex_xdr;
 mod demo;
 mod docs;

@@ -124,8 +124,11 @@ pub(super) fn siem_cursor(work: &Workdir) -> Option<jiff::Timestamp> {
     if !work.state().exists() || work.read("state.json").is_empty() {
         return None;
     }
-    state_json(work)["siem_cursor"]
+    // Either the plain ISO string or `{"end": ISO, "width_minutes": N}` (narrowed windows).
+    let cursor = &state_json(work)["siem_cursor"];
+    cursor
         .as_str()
+        .or_else(|| cursor["end"].as_str())
         .map(|s| s.parse().unwrap())
 }
 
@@ -352,6 +355,7 @@ fn seven_day_catch_up_checkpoints_each_window_and_survives_kills() {
 
 mod faults;
 mod people;
+mod width;
 
 /// A window whose response exceeds the response cap is read again in narrower windows: the
 /// stream never sticks on a dense hour, and nothing is lost or repeated.
