@@ -69,6 +69,9 @@ pub struct Page {
     pub cursor: Option<serde_json::Value>,
     /// Whether the stream has more to read now.
     pub more: bool,
+    /// A new tuning value for the stream (see `StreamState::tuning`); `None` keeps the
+    /// current one, `Some(null)` removes it.
+    pub tuning: Option<serde_json::Value>,
     /// Failures to report while the stream carries on (e.g. a rejected cursor that was
     /// recovered). Each becomes one error event, emitted before the page's records.
     pub notices: Vec<Failure>,

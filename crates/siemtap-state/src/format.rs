@@ -23,7 +23,8 @@ const CURSOR: &str = "_cursor";
 const LAST_POLL: &str = "_last_poll";
 const HIGH_WATER: &str = "_high_water";
 const LEDGER: &str = "_ledger";
-const SUFFIXES: [&str; 4] = [CURSOR, LAST_POLL, HIGH_WATER, LEDGER];
+const TUNING: &str = "_tuning";
+const SUFFIXES: [&str; 5] = [CURSOR, LAST_POLL, HIGH_WATER, LEDGER, TUNING];
 
 /// How ledgers appear in [`to_json`] output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +95,7 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<StateSnapshot, StateErr
         let entry = snapshot.streams.entry(stream.to_owned()).or_default();
         match suffix {
             CURSOR => entry.cursor = Some(value),
+            TUNING => entry.tuning = Some(value),
             LAST_POLL => entry.last_poll = Some(parse_timestamp(&key, &value).map_err(corrupt)?),
             HIGH_WATER => {
                 entry.high_water = Some(parse_timestamp(&key, &value).map_err(corrupt)?);
@@ -237,6 +239,9 @@ pub(crate) fn to_json(
                 format!("{key}{HIGH_WATER}"),
                 Entry::Value(ts.to_string().into()),
             );
+        }
+        if let Some(tuning) = &stream.tuning {
+            top.insert(format!("{key}{TUNING}"), Entry::Borrowed(tuning));
         }
         if !stream.ledger.is_empty() {
             let value = match ledgers {

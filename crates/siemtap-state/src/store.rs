@@ -86,6 +86,7 @@ impl StateStore {
                 last_poll: s.last_poll,
                 high_water: s.high_water,
                 ledger: crate::Ledger::new(),
+                tuning: s.tuning.clone(),
             })
             .unwrap_or_default()
     }
@@ -181,8 +182,13 @@ impl StateStore {
                 .newest
                 .is_none_or(|n| stream.high_water.is_some_and(|hw| n <= hw));
         let previous = (stream.cursor.clone(), stream.last_poll, stream.high_water);
+        let previous_tuning = stream.tuning.clone();
         if let Some(t) = update.last_poll {
             stream.last_poll = Some(format::floor_to_second(t));
+        }
+        // Tuning is not a position: it may wait for the next write like the poll time.
+        if let Some(tuning) = update.tuning {
+            stream.tuning = (!tuning.is_null()).then_some(tuning);
         }
         if quiet {
             if stream.is_empty() && !existed {
@@ -213,6 +219,7 @@ impl StateStore {
         if written.is_err() {
             if let Some(stream) = self.snapshot.streams.get_mut(key) {
                 (stream.cursor, stream.last_poll, stream.high_water) = previous;
+                stream.tuning = previous_tuning;
                 for (id, t) in pruned {
                     stream.ledger.restore(&id, Some(t));
                 }

@@ -13,6 +13,9 @@ pub struct StreamState {
     pub high_water: Option<jiff::Timestamp>,
     /// Ids recently delivered (dedupe across overlap re-reads).
     pub ledger: Ledger,
+    /// What the stream learned about the vendor that is not a position (connector-opaque;
+    /// e.g. Proofpoint's window width for a dense tenant). Stored as `<key>_tuning`.
+    pub tuning: Option<serde_json::Value>,
 }
 
 impl StreamState {
@@ -22,6 +25,7 @@ impl StreamState {
             && self.last_poll.is_none()
             && self.high_water.is_none()
             && self.ledger.is_empty()
+            && self.tuning.is_none()
     }
 
     /// This state as it reads back from the file: `last_poll` truncated to whole seconds,
@@ -30,6 +34,9 @@ impl StreamState {
         self.last_poll = self.last_poll.map(crate::format::floor_to_second);
         if self.cursor.as_ref().is_some_and(serde_json::Value::is_null) {
             self.cursor = None;
+        }
+        if self.tuning.as_ref().is_some_and(serde_json::Value::is_null) {
+            self.tuning = None;
         }
         self
     }
@@ -50,6 +57,8 @@ pub struct StreamUpdate {
     /// Whether the page emitted lines (events or notices): then its position is written with
     /// it; a page that emitted nothing may be written later (see [`crate::StateStore::apply`]).
     pub emitted: bool,
+    /// The stream's new tuning value; `None` keeps the current one, `Some(null)` removes it.
+    pub tuning: Option<serde_json::Value>,
     /// Ledger retention `(window seconds, max entries)`: after the update, ids older than the
     /// high-water mark minus the window are dropped, then the oldest beyond the cap.
     pub retention: Option<(i64, usize)>,

@@ -18,6 +18,7 @@ fn page(cursor: &str, ids: &[(&str, i64)], newest: &str) -> StreamUpdate {
         newest: Some(ts(newest)),
         delivered: ids.iter().map(|(id, t)| ((*id).to_owned(), *t)).collect(),
         emitted: true,
+        tuning: None,
         retention: Some((100, 1000)),
     }
 }
@@ -122,6 +123,7 @@ fn a_quiet_page_is_written_by_flush_not_by_apply() {
         newest: Some(ts("2026-02-01T00:00:00Z")),
         delivered: Vec::new(),
         emitted: false,
+        tuning: None,
         retention: Some((100, 1000)),
     };
     store.apply("s", quiet.clone(), None).unwrap();
@@ -158,6 +160,7 @@ fn a_quiet_page_is_written_by_flush_not_by_apply() {
         newest: None,
         delivered: Vec::new(),
         emitted: false,
+        tuning: None,
         retention: None,
     };
     store.apply("s", moved, None).unwrap();
@@ -168,4 +171,32 @@ fn a_quiet_page_is_written_by_flush_not_by_apply() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     store.flush().unwrap();
     assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+}
+
+#[test]
+fn tuning_is_stored_beside_the_cursor_and_removed_by_null() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("state.json");
+    let mut store = StateStore::open(&path).unwrap();
+    let mut update = page("c1", &[("a", 1)], "2026-03-01T00:00:00Z");
+    update.tuning = Some(json!({"window_minutes": 7}));
+    store.apply("siem", update, None).unwrap();
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"siem_tuning\": {"), "{text}");
+    assert!(text.contains("\"siem_cursor\": \"c1\""), "{text}");
+    let reread = siemtap_state::read_state_file(&path).unwrap().unwrap();
+    assert_eq!(
+        reread.stream("siem").tuning,
+        Some(json!({"window_minutes": 7}))
+    );
+    assert_eq!(
+        store.position("siem").tuning,
+        Some(json!({"window_minutes": 7})),
+        "the position a stream fetches from carries its tuning"
+    );
+    let mut update = page("c2", &[("b", 2)], "2026-03-01T00:00:00Z");
+    update.tuning = Some(serde_json::Value::Null);
+    store.apply("siem", update, None).unwrap();
+    assert!(!fs::read_to_string(&path).unwrap().contains("siem_tuning"));
+    assert_eq!(store.stream("siem").tuning, None);
 }

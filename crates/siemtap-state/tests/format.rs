@@ -33,6 +33,7 @@ fn sample_stream() -> StreamState {
         last_poll: Some(ts("2026-11-22T09:23:30.987654321Z")),
         high_water: Some(ts("2026-03-01T00:00:00.123456789Z")),
         ledger,
+        tuning: Some(json!({"window_minutes": 7})),
     }
 }
 

@@ -93,6 +93,8 @@ pub fn run(args: StateArgs) -> Exit {
                 last_poll: current.last_poll,
                 high_water: Some(time),
                 ledger: Default::default(),
+                // What the stream learned about the vendor still holds after a rewind.
+                tuning: current.tuning.clone(),
             };
             match store.commit(&stream, rewound, None) {
                 Ok(()) => Exit::Ok,

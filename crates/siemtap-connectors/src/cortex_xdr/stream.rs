@@ -230,6 +230,7 @@ impl XdrStream {
             cursor: Some(walk::cursor_value(&step.cursor)),
             more: step.more,
             notices,
+            tuning: None,
         }
     }
 
@@ -310,6 +311,7 @@ fn idle() -> Page {
         cursor: None,
         more: false,
         notices: Vec::new(),
+        tuning: None,
     }
 }
 

@@ -141,6 +141,7 @@ impl OnePasswordStream {
                     cursor: Some(serde_json::Value::String(parsed.cursor)),
                     more: parsed.has_more && !no_progress,
                     notices,
+                    tuning: None,
                 })
             }
             Err(err)
@@ -166,6 +167,7 @@ impl OnePasswordStream {
                     cursor: None,
                     more: true,
                     notices,
+                    tuning: None,
                 })
             }
             Err(err) => {

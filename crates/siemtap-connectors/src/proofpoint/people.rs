@@ -272,6 +272,7 @@ impl PeopleStream {
             more: next.pending.is_some(),
             cursor: Some(next.to_value()),
             notices: Vec::new(),
+            tuning: None,
         })
     }
 }

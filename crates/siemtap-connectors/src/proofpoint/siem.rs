@@ -119,7 +119,7 @@ impl SiemStream {
                 self.width_minutes = c.width_minutes;
                 tracing::debug!(
                     width_minutes = c.width_minutes,
-                    "SIEM windows start at the width remembered in siem_cursor"
+                    "SIEM windows start at the width remembered in siem_tuning"
                 );
             }
         }
@@ -149,7 +149,8 @@ impl SiemStream {
                 .with_detail(format!("endpoint={SIEM_PATH}"))
                 .with_gap(iso(from), iso(to));
                 return Ok(Page {
-                    cursor: Some(cursor::to_value(to, self.width_minutes)),
+                    cursor: Some(cursor::to_value(to)),
+                    tuning: Some(cursor::tuning_value(self.width_minutes)),
                     more: true,
                     notices: vec![notice],
                     ..Page::default()
@@ -237,7 +238,8 @@ impl SiemStream {
         self.resume = Some(next);
         Ok(Page {
             events: window.events,
-            cursor: Some(cursor::to_value(committed, self.width_minutes)),
+            cursor: Some(cursor::to_value(committed)),
+            tuning: Some(cursor::tuning_value(self.width_minutes)),
             more: next < target_end(Timestamp::now(), &ws),
             notices: Vec::new(),
         })
@@ -280,7 +282,8 @@ impl SiemStream {
         .with_status(400)
         .with_gap(iso(from), iso(restart));
         Page {
-            cursor: Some(cursor::to_value(restart, self.width_minutes)),
+            cursor: Some(cursor::to_value(restart)),
+            tuning: Some(cursor::tuning_value(self.width_minutes)),
             more: true,
             notices: vec![notice],
             ..Page::default()
@@ -288,10 +291,11 @@ impl SiemStream {
     }
 }
 
-/// The committed cursor (`siem_cursor`): an ISO-8601 string, or `{"end", "width_minutes"}`
-/// (see `cursor.rs`). Anything else is corrupt state, reported, never silently reset.
+/// The committed cursor (`siem_cursor`, an ISO-8601 string) and the remembered width
+/// (`siem_tuning`, see `cursor.rs`). Anything else is corrupt state, reported, never silently
+/// reset.
 fn parse_cursor(state: &StreamState) -> Result<Option<SiemCursor>, Failure> {
-    cursor::parse(state.cursor.as_ref()).map_err(|what| {
+    cursor::parse(state.cursor.as_ref(), state.tuning.as_ref()).map_err(|what| {
         Failure::new(
             ErrorCode::StateReadError,
             "siem",
@@ -342,7 +346,7 @@ mod tests {
     }
 
     #[test]
-    fn both_cursor_shapes_are_read() {
+    fn the_cursor_and_the_remembered_width_are_read() {
         let end: Timestamp = "2026-04-01T10:00:00Z".parse().unwrap();
         let plain = parse_cursor(&state(json!("2026-04-01T10:00:00Z"))).unwrap();
         assert_eq!(
@@ -352,12 +356,10 @@ mod tests {
                 width_minutes: FULL_WIDTH_MINUTES
             })
         );
-        let narrow = parse_cursor(&state(
-            json!({"end": "2026-04-01T10:00:00Z", "width_minutes": 3}),
-        ))
-        .unwrap();
+        let mut tuned = state(json!("2026-04-01T10:00:00Z"));
+        tuned.tuning = Some(json!({"window_minutes": 3}));
         assert_eq!(
-            narrow,
+            parse_cursor(&tuned).unwrap(),
             Some(SiemCursor {
                 end,
                 width_minutes: 3
@@ -370,7 +372,7 @@ mod tests {
     fn a_malformed_cursor_is_a_state_read_error_with_the_fix() {
         for bad in [
             json!("yesterday"),
-            json!({"end": "2026-04-01T10:00:00Z", "width_minutes": 90}),
+            json!({"end": "2026-04-01T10:00:00Z", "width_minutes": 3}),
             json!(7),
         ] {
             let failure = parse_cursor(&state(bad.clone())).unwrap_err();
@@ -382,6 +384,15 @@ mod tests {
                 failure.message
             );
         }
+        let mut tuned = state(json!("2026-04-01T10:00:00Z"));
+        tuned.tuning = Some(json!({"window_minutes": 90}));
+        let failure = parse_cursor(&tuned).unwrap_err();
+        assert!(
+            failure.message.starts_with("state key siem_tuning is ")
+                && failure.message.contains("siemtap state reset"),
+            "{}",
+            failure.message
+        );
     }
 
     #[test]

@@ -162,6 +162,7 @@ impl RestStream {
             cursor,
             more,
             notices: Vec::new(),
+            tuning: None,
         })
     }
 

@@ -30,6 +30,11 @@ fn position_after(state: &StreamState, page: &Page) -> StreamState {
     let newest = page.events.iter().filter_map(|e| e.time).max();
     StreamState {
         cursor: page.cursor.clone().or_else(|| state.cursor.clone()),
+        tuning: match &page.tuning {
+            Some(t) if t.is_null() => None,
+            Some(t) => Some(t.clone()),
+            None => state.tuning.clone(),
+        },
         last_poll: Some(Timestamp::now()),
         high_water: state.high_water.max(newest),
         ledger: Default::default(),
@@ -223,6 +228,7 @@ fn apply_page(
         newest: None,
         delivered: Vec::new(),
         emitted: false,
+        tuning: page.tuning,
         retention: Some((
             i64::try_from(ledger_window.as_secs()).unwrap_or(i64::MAX),
             runner.options.ledger_max_entries,

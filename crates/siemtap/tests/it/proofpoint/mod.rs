@@ -124,11 +124,9 @@ pub(super) fn siem_cursor(work: &Workdir) -> Option<jiff::Timestamp> {
     if !work.state().exists() || work.read("state.json").is_empty() {
         return None;
     }
-    // Either the plain ISO string or `{"end": ISO, "width_minutes": N}` (narrowed windows).
-    let cursor = &state_json(work)["siem_cursor"];
-    cursor
+    // Always the plain ISO string (spec §3.6); a narrowed width lives in `siem_tuning`.
+    state_json(work)["siem_cursor"]
         .as_str()
-        .or_else(|| cursor["end"].as_str())
         .map(|s| s.parse().unwrap())
 }
 

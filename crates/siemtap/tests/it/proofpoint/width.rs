@@ -1,5 +1,5 @@
 //! SIEM windows sized by body bytes (`PP_WINDOW_TARGET_BYTES`) and the width remembered in
-//! `siem_cursor` across runs: a dense tenant pays the split once, not on every run.
+//! `siem_tuning` across runs: a dense tenant pays the split once, not on every run.
 
 use std::collections::BTreeMap;
 
@@ -72,10 +72,15 @@ fn dense_windows_are_sized_by_bytes_and_the_width_is_remembered() {
     assert!(late.iter().all(|w| w.2 <= 2 * TARGET), "{late:?}");
     assert!(late.iter().all(|w| minutes(w.0, w.1) < 60), "{late:?}");
     let state = state_json(&work);
-    let cursor = &state["siem_cursor"];
-    let width = cursor["width_minutes"].as_u64().expect("object cursor");
-    assert!((1..60).contains(&width), "{cursor}");
-    let end: Timestamp = cursor["end"].as_str().unwrap().parse().unwrap();
+    let width = state["siem_tuning"]["window_minutes"]
+        .as_u64()
+        .expect("the narrowed width is remembered");
+    assert!((1..60).contains(&width), "{state}");
+    let end: Timestamp = state["siem_cursor"]
+        .as_str()
+        .expect("siem_cursor stays an ISO string (spec §3.6)")
+        .parse()
+        .unwrap();
     assert_eq!(Some(end), siem_cursor(&work));
     assert_eq!(
         end,
@@ -100,12 +105,13 @@ fn dense_windows_are_sized_by_bytes_and_the_width_is_remembered() {
     let events = lines(&work.read("events.jsonl"));
     no_errors(&events);
     assert_exact(&siem_only(&pp_ids(&events)), &siem_only(&sim.oracle(None)));
-    // Still dense: the cursor keeps its object shape.
-    assert!(state_json(&work)["siem_cursor"]["width_minutes"].is_u64());
+    // Still dense: the width is still remembered.
+    assert!(state_json(&work)["siem_tuning"]["window_minutes"].is_u64());
+    assert!(state_json(&work)["siem_cursor"].is_string());
 }
 
 #[test]
-fn an_old_plain_string_cursor_still_works_and_becomes_an_object() {
+fn a_cursor_without_a_width_starts_at_one_hour_and_learns_the_width() {
     let sim = dense_sim();
     let work = Workdir::new();
     let old = Timestamp::now() - SignedDuration::from_hours(3);
@@ -126,16 +132,16 @@ fn an_old_plain_string_cursor_still_works_and_becomes_an_object() {
     let expected = oracle_at(&sim, &format!("?stream=siem&from={}", iso(start)));
     assert!(!expected["siem"].is_empty());
     assert_exact(&siem_only(&pp_ids(&events)), &siem_only(&expected));
-    assert!(state_json(&work)["siem_cursor"]["width_minutes"].is_u64());
+    assert!(state_json(&work)["siem_tuning"]["window_minutes"].is_u64());
 
-    // A light stretch widens the windows back: with the full-width plain string again.
+    // A light stretch widens the windows back to one hour, and the width is forgotten.
     let light = super::sim(&["--seed", "12", "--events", "20"]);
     let work = Workdir::new();
     let end = Timestamp::now() - SignedDuration::from_hours(2);
     let end = end.strftime("%Y-%m-%dT%H:%M:00Z").to_string();
     std::fs::write(
         work.state(),
-        json!({"siemtap": {"format": 1}, "siem_cursor": {"end": end, "width_minutes": 2}})
+        json!({"siemtap": {"format": 1}, "siem_cursor": end, "siem_tuning": {"window_minutes": 2}})
             .to_string(),
     )
     .unwrap();
@@ -153,9 +159,11 @@ fn an_old_plain_string_cursor_still_works_and_becomes_an_object() {
         4,
         "doubled after a light window"
     );
+    let state = state_json(&work);
+    assert!(state["siem_cursor"].is_string());
     assert!(
-        state_json(&work)["siem_cursor"].is_string(),
-        "back to one hour: the plain string"
+        state.get("siem_tuning").is_none(),
+        "back to one hour: no width kept: {state}"
     );
 }
 
@@ -163,10 +171,10 @@ fn an_old_plain_string_cursor_still_works_and_becomes_an_object() {
 fn a_malformed_width_is_a_state_read_error() {
     let sim = super::sim(&["--seed", "13", "--events", "20"]);
     let work = Workdir::new();
-    let bad = json!({"end": "2026-04-01T10:00:00Z", "width_minutes": "narrow"});
+    let bad = json!({"window_minutes": "narrow"});
     std::fs::write(
         work.state(),
-        json!({"siemtap": {"format": 1}, "siem_cursor": bad}).to_string(),
+        json!({"siemtap": {"format": 1}, "siem_cursor": "2026-04-01T10:00:00Z", "siem_tuning": bad}).to_string(),
     )
     .unwrap();
     let events = ok(&run(&sim, &work).env("PP_SOURCE", "siem").output(), &work);
@@ -176,12 +184,12 @@ fn a_malformed_width_is_a_state_read_error() {
     assert_eq!(e["error_code"], "STATE_READ_ERROR");
     let message = e["error_message"].as_str().unwrap();
     assert!(
-        message.contains("siem_cursor") && message.contains("width_minutes"),
+        message.contains("siem_tuning") && message.contains("window_minutes"),
         "{message}"
     );
     assert!(siem_requests(&sim).is_empty());
     assert_eq!(
-        state_json(&work)["siem_cursor"],
+        state_json(&work)["siem_tuning"],
         bad,
         "never silently reset"
     );
