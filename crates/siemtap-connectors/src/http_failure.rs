@@ -102,7 +102,14 @@ pub(crate) fn invalid_response(
     .with_detail(detail)
 }
 
-/// A `scrub` that changes nothing.
-pub(crate) fn unchanged(text: &str) -> String {
-    text.to_string()
+/// [`from_http`] with no extra detail and nothing to scrub: what most connectors need.
+pub(crate) fn from_http_plain(
+    origin: &str,
+    endpoint: &str,
+    err: &HttpError,
+    wording: &Wording<'_>,
+) -> Failure {
+    from_http(origin, endpoint, "", err, wording, &|text: &str| {
+        text.to_string()
+    })
 }

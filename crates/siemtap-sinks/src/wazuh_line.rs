@@ -33,6 +33,16 @@ pub struct PreparedLine {
     pub health: Vec<Vec<u8>>,
 }
 
+impl PreparedLine {
+    /// Appends the event, then its health events, to `batch`.
+    pub fn push_into(self, batch: &mut Batch) {
+        batch.push_with(|out| out.extend_from_slice(&self.event));
+        for h in self.health {
+            batch.push_with(|out| out.extend_from_slice(&h));
+        }
+    }
+}
+
 /// Prepares lines for Wazuh.
 #[derive(Clone, Debug)]
 pub struct WazuhPrep {
@@ -254,12 +264,9 @@ impl<S: Sink> Sink for WazuhSafeSink<S> {
     fn send<'a>(&'a mut self, batch: &'a Batch) -> BoxFuture<'a, Result<Delivery, SinkError>> {
         self.batch.clear();
         for line in batch.lines() {
-            let prepared = self.prep.prepare(line, self.max_bytes);
-            self.batch
-                .push_with(|out| out.extend_from_slice(&prepared.event));
-            for h in prepared.health {
-                self.batch.push_with(|out| out.extend_from_slice(&h));
-            }
+            self.prep
+                .prepare(line, self.max_bytes)
+                .push_into(&mut self.batch);
         }
         Box::pin(async move { self.inner.send(&self.batch).await })
     }

@@ -70,12 +70,9 @@ impl<S: Sink> Sink for LineSizeGuard<S> {
                 self.batch.push_with(|out| out.extend_from_slice(line));
                 continue;
             }
-            let prepared = self.prep.prepare(line, self.max_bytes);
-            self.batch
-                .push_with(|out| out.extend_from_slice(&prepared.event));
-            for h in prepared.health {
-                self.batch.push_with(|out| out.extend_from_slice(&h));
-            }
+            self.prep
+                .prepare(line, self.max_bytes)
+                .push_into(&mut self.batch);
         }
         Box::pin(async move { self.inner.send(&self.batch).await })
     }

@@ -263,6 +263,12 @@ impl Config {
         })
     }
 
+    /// The secrets file every source reads (`secrets_file`, resolved against the file's
+    /// directory).
+    pub fn secrets_file(&self) -> Option<PathBuf> {
+        self.file.secrets_file.as_deref().map(|p| self.resolve(p))
+    }
+
     /// The directory relative paths in the file are resolved against.
     pub fn base_dir(&self) -> PathBuf {
         self.path

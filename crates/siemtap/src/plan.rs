@@ -40,11 +40,7 @@ pub async fn run(args: PlanArgs) -> Exit {
         let _ = writeln!(out, "source {name} (connector {connector})");
         if let Some(builtin) = siemtap_connectors::find(connector) {
             let state = config.state_file(source);
-            let secrets = config
-                .file
-                .secrets_file
-                .as_deref()
-                .map(|p| config.resolve(p));
+            let secrets = config.secrets_file();
             let allowed = siemtap_connectors::settings_for(builtin.name);
             match crate::run_config::builtin_env(
                 builtin.env_prefix,
@@ -97,11 +93,7 @@ pub async fn run(args: PlanArgs) -> Exit {
         } else {
             StateStore::ephemeral()
         };
-        let secrets_file = config
-            .file
-            .secrets_file
-            .as_deref()
-            .map(|p| config.resolve(p));
+        let secrets_file = config.secrets_file();
         let renames = match crate::run_config::declarative_secret_names(source, &spec) {
             Ok(r) => r,
             Err(m) => {

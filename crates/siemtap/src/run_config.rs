@@ -84,6 +84,20 @@ pub fn builtin_env(
     Ok(env)
 }
 
+/// The `[source.secrets]` renames of a built-in source, checked against the credentials the
+/// connector reads.
+pub fn builtin_secret_names(
+    builtin: &siemtap_connectors::Connector,
+    source: &SourceConfig,
+) -> Result<HashMap<String, String>, String> {
+    let known: Vec<String> = builtin
+        .credentials
+        .iter()
+        .map(|k| k.env_name.to_owned())
+        .collect();
+    source.secret_names(&known)
+}
+
 /// The `[source.secrets]` renames of a declarative source, keyed by the env names its
 /// connector file gives its secrets.
 pub fn declarative_secret_names(
@@ -108,11 +122,7 @@ fn prepare(
 ) -> Result<Prepared, (Failure, Option<Box<dyn siemtap_core::shape::Shaper>>)> {
     let name = source.name.get_ref().clone();
     let state_file = config.state_file(source);
-    let secrets_file = config
-        .file
-        .secrets_file
-        .as_deref()
-        .map(|p| config.resolve(p));
+    let secrets_file = config.secrets_file();
     let connector = source.connector.get_ref();
     if let Some(builtin) = siemtap_connectors::find(connector) {
         let allowed = siemtap_connectors::settings_for(builtin.name);
@@ -130,12 +140,7 @@ fn prepare(
                 None,
             )
         })?;
-        let known: Vec<String> = builtin
-            .credentials
-            .iter()
-            .map(|k| k.env_name.to_owned())
-            .collect();
-        let secret_names = source.secret_names(&known).map_err(|m| {
+        let secret_names = builtin_secret_names(builtin, source).map_err(|m| {
             (
                 Failure::new(ErrorCode::ConfigInvalid, "orchestrator", m),
                 None,

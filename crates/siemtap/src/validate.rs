@@ -52,11 +52,7 @@ fn check_config(path: &Path, warnings: &mut Vec<String>) -> Vec<String> {
         let at = |msg: String| config.error_at(source.connector.span(), msg).to_string();
         if let Some(builtin) = siemtap_connectors::find(connector) {
             let state = config.state_file(source);
-            let secrets = config
-                .file
-                .secrets_file
-                .as_deref()
-                .map(|p| config.resolve(p));
+            let secrets = config.secrets_file();
             match builtin_env(
                 builtin.env_prefix,
                 siemtap_connectors::settings_for(builtin.name),
@@ -67,18 +63,14 @@ fn check_config(path: &Path, warnings: &mut Vec<String>) -> Vec<String> {
             ) {
                 Err(m) => problems.push(at(m)),
                 Ok(env) => {
-                    let known: Vec<String> = builtin
-                        .credentials
-                        .iter()
-                        .map(|k| k.env_name.to_owned())
-                        .collect();
-                    let secret_names = match source.secret_names(&known) {
-                        Ok(names) => names,
-                        Err(m) => {
-                            problems.push(at(m));
-                            continue;
-                        }
-                    };
+                    let secret_names =
+                        match crate::run_config::builtin_secret_names(builtin, source) {
+                            Ok(names) => names,
+                            Err(m) => {
+                                problems.push(at(m));
+                                continue;
+                            }
+                        };
                     for w in (builtin.warnings)(&env) {
                         tracing::warn!("{w}");
                         warnings.push(at(format!("warning: {w}")));

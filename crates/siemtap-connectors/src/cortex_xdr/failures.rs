@@ -85,14 +85,7 @@ pub fn from_http(origin: &str, endpoint: &str, err: &HttpError) -> Failure {
         unreachable: "Cortex XDR API unreachable \u{2014} verify network connectivity to the tenant (XDR_FQDN or XDR_BASE_URL)",
         body_cap_hint: "",
     };
-    http_failure::from_http(
-        origin,
-        endpoint,
-        "",
-        err,
-        &wording,
-        &http_failure::unchanged,
-    )
+    http_failure::from_http_plain(origin, endpoint, err, &wording)
 }
 
 /// The error event for a 2xx body that is not what the API documents.

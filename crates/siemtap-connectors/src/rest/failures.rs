@@ -33,14 +33,7 @@ pub(crate) fn from_http(
         unreachable: "API unreachable \u{2014} verify network connectivity and the base URL setting",
         body_cap_hint: "; lower the page size (`limit`)",
     };
-    http_failure::from_http(
-        origin,
-        endpoint,
-        "",
-        err,
-        &wording,
-        &http_failure::unchanged,
-    )
+    http_failure::from_http_plain(origin, endpoint, err, &wording)
 }
 
 /// The error event for a 2xx body that is not what the connector file describes.

@@ -1,7 +1,7 @@
 //! One stream's part of a run: fetch, dedupe, shape, deliver, commit — page by page, with the
 //! next page fetched while the current one is delivered and committed.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use jiff::Timestamp;
 use tokio::task::JoinHandle;
@@ -234,17 +234,17 @@ fn apply_page(
             runner.options.ledger_max_entries,
         )),
     };
-    // Ids of this page, so a page that repeats a record delivers it once.
-    let mut seen: HashSet<String> = HashSet::new();
+    // Ids this page delivers, with their event time; a page that repeats a record delivers
+    // it once. One copy of each id: it becomes the ledger entry.
+    let mut delivered: HashMap<String, i64> = HashMap::new();
     for event in page.events {
         if let Some(id) = &event.id {
-            if store.ledger_contains(key, id) || seen.contains(id) {
+            if store.ledger_contains(key, id) || delivered.contains_key(id) {
                 run.outcome.duplicates += 1;
                 continue;
             }
             let time = event.time.unwrap_or(now);
-            seen.insert(id.clone());
-            update.delivered.push((id.clone(), time.as_second()));
+            delivered.insert(id.clone(), time.as_second());
         }
         if let Some(time) = event.time
             && update.newest.is_none_or(|n| time > n)
@@ -256,6 +256,7 @@ fn apply_page(
             .batch
             .push_with(|out| shaper.vendor_event(event, out));
     }
+    update.delivered = delivered.into_iter().collect();
     update.emitted = !runner.batch.is_empty();
     update
 }

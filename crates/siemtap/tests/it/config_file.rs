@@ -139,12 +139,7 @@ fn config_errors_exit_2_before_anything_runs() {
 #[test]
 fn validate_checks_declarative_settings_and_files() {
     let work = Workdir::new();
-    std::fs::create_dir_all(work.path("connectors")).unwrap();
-    let shipped = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../connectors/okta_system_log.toml"
-    );
-    std::fs::copy(shipped, work.path("connectors/okta_system_log.toml")).unwrap();
+    work.install_shipped_connector("okta_system_log");
     let wrong = write(
         &work,
         "wrong.toml",
@@ -167,7 +162,13 @@ fn validate_checks_declarative_settings_and_files() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("broken_connector.toml:2:"), "{text}");
-    assert_eq!(siemtap(&["validate", shipped], &[]).status.code(), Some(0));
+    let shipped = work.path("connectors/okta_system_log.toml");
+    assert_eq!(
+        siemtap(&["validate", shipped.to_str().unwrap()], &[])
+            .status
+            .code(),
+        Some(0)
+    );
 }
 
 /// A declarative connector runs through `siemtap run --config` like a built-in one: full drain
@@ -186,12 +187,7 @@ fn declarative_source_runs_from_the_config() {
         ],
     );
     let work = Workdir::new();
-    std::fs::create_dir_all(work.path("connectors")).unwrap();
-    let shipped = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../connectors/okta_system_log.toml"
-    );
-    std::fs::copy(shipped, work.path("connectors/okta_system_log.toml")).unwrap();
+    work.install_shipped_connector("okta_system_log");
     let config = write(
         &work,
         "siemtap.toml",
@@ -268,12 +264,7 @@ fn validate_warns_when_a_proofpoint_schedule_exceeds_the_quota() {
 fn declarative_source_resumes_after_kills() {
     let sim = Sim::start(&["--seed", "41", "--events", "1200", "--rate", "10"]);
     let work = Workdir::new();
-    std::fs::create_dir_all(work.path("connectors")).unwrap();
-    let shipped = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../connectors/onepassword_audit.toml"
-    );
-    std::fs::copy(shipped, work.path("connectors/onepassword_audit.toml")).unwrap();
+    work.install_shipped_connector("onepassword_audit");
     let config = write(
         &work,
         "siemtap.toml",

@@ -100,12 +100,7 @@ fn configuration_example_validates() {
     let text = example.replace("/var/ossec/", &format!("{}/", scratch.display()));
     let config = work.path("siemtap.toml");
     std::fs::write(&config, text).unwrap();
-    std::fs::create_dir_all(work.path("connectors")).unwrap();
-    let shipped = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../connectors/okta_system_log.toml"
-    );
-    std::fs::copy(shipped, work.path("connectors/okta_system_log.toml")).unwrap();
+    work.install_shipped_connector("okta_system_log");
     let out = std::process::Command::new(bin())
         .arg("validate")
         .arg(&config)

@@ -176,6 +176,16 @@ impl Workdir {
     pub fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.path(name)).unwrap_or_default()
     }
+
+    /// Copies the shipped `connectors/<name>.toml` into this directory's `connectors/`, where
+    /// a config file beside it finds declarative connectors.
+    pub fn install_shipped_connector(&self, name: &str) {
+        std::fs::create_dir_all(self.path("connectors")).unwrap();
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../connectors")
+            .join(format!("{name}.toml"));
+        std::fs::copy(shipped, self.path(&format!("connectors/{name}.toml"))).unwrap();
+    }
 }
 
 /// A `siemtap run 1password` invocation with the drop-in environment.
