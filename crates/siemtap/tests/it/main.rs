@@ -14,6 +14,8 @@
 //! |               | a vendor echoing the Authorization header                               |
 //! | `lock`        | a concurrent run exits 3 naming the holder's pid; state intact          |
 //! | `canary`      | a canary secret in every tier appears in no output channel              |
+//! | `checklist`   | static checklist proofs: install modes, secrets template, ignore file,  |
+//! |               | no child processes in product code                                      |
 //! | `cortex_xdr`  | XDR: drain = oracle, late alerts, mid-paging incident updates, kills,   |
 //! |               | 429/401/invalid body → one event and no cursor advance, key canaries    |
 //! | `tenants`     | multi-tenant isolation, per-tenant state and events                      |
@@ -38,6 +40,7 @@ mod bad_input;
 mod budget;
 mod campaign;
 mod canary;
+mod checklist;
 mod config;
 mod config_file;
 mod config_secrets;
