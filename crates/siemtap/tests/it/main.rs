@@ -29,6 +29,7 @@
 //! |               | over a fake socket, systemd units, ossec-conf/docs consistency           |
 //! | `wazuh_socket`| `--output wazuh-socket:PATH`: one datagram per oracle id in analysisd's   |
 //! |               | format; no listener → exit 1, no cursor advance; then full delivery      |
+//! | `proxy_env`   | HTTP_PROXY / NO_PROXY from the environment are honoured                 |
 //! | `proofpoint`  | Proofpoint: drain = oracle, late events, 7-day catch-up under kills, faults, gaps, canaries |
 
 // Campaign tests print their figures (docs/reliability.md quotes them) on stderr.
@@ -51,6 +52,7 @@ mod drain;
 mod faults;
 mod lock;
 mod proofpoint;
+mod proxy_env;
 mod tenants;
 mod wazuh;
 mod wazuh_delivery;
