@@ -107,7 +107,11 @@ pub struct Engine {
 /// analysisd's sorting rank of a level while rules load: level × 100, level 0 as 99 × 100
 /// (restored to 0 by `_setlevels` once every file is loaded).
 pub fn rank(level: u8) -> u32 {
-    if level == 0 { 9900 } else { u32::from(level) * 100 }
+    if level == 0 {
+        9900
+    } else {
+        u32::from(level) * 100
+    }
 }
 
 fn insert_by_level(list: &mut Vec<usize>, nodes: &[Node], idx: usize, level: u8) {

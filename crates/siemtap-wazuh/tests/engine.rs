@@ -181,15 +181,21 @@ fn level_zero_sibling_is_tried_first() {
 "
     ));
     assert_eq!(
-        hit(&e, r#"{"integration":"acme","acme":{"a":"x","user":"svc"}}"#),
+        hit(
+            &e,
+            r#"{"integration":"acme","acme":{"a":"x","user":"svc"}}"#
+        ),
         Some((100102, 0, "suppressed".into())),
         "the level-0 sibling wins over the level 10 and 12 ones"
     );
     // Without the suppressed user the level-0 rule does not match: highest level first.
     assert_eq!(
-        hit(&e, r#"{"integration":"acme","acme":{"a":"x","user":"bob"}}"#)
-            .unwrap()
-            .0,
+        hit(
+            &e,
+            r#"{"integration":"acme","acme":{"a":"x","user":"bob"}}"#
+        )
+        .unwrap()
+        .0,
         100101
     );
 }
