@@ -117,6 +117,12 @@ pub fn proofpoint() -> Vec<Case> {
         ),
         Case::one("collection gap", 100693, 10, pp("error", &gap)),
         Case::one("run summary, SIEM failed", 100694, 10, pp_summary(false)),
+        Case::sequence(
+            "authentication failing twice in 600 s",
+            100695,
+            14,
+            vec![pp_error("API_HTTP_401", 401), pp_error("API_HTTP_401", 401)],
+        ),
     ]
 }
 
@@ -187,8 +193,65 @@ pub fn cortex_xdr() -> Vec<Case> {
             incident("informational", "resolved_other", &tactics(tactic)),
         ));
     }
-    c.push(Case::one("wodle error (vendors.md 1.5)", 100599, 8, r#"{"integration":"cortex_xdr","xdr":{"type":"error","error_source":"alerts","error_message":"HTTP Error 401: Unauthorized","error_code":"API_HTTP_401","timestamp":"2026-04-01T00:00:00Z"}}"#.to_string()));
+    c.push(Case::one(
+        "wodle error, other code",
+        100599,
+        8,
+        xdr_error("API_HTTP_500"),
+    ));
+    c.extend(cortex_xdr_health());
     c
+}
+
+fn xdr_error(code: &str) -> String {
+    let rec = obj(&format!(
+        r#"{{"error_source":"alerts","error_message":"request failed","error_code":"{code}","timestamp":"2026-04-01T00:00:00Z","gap_start":"2026-03-20T00:00:00Z","gap_end":"2026-03-25T00:00:00Z"}}"#
+    ));
+    xdr("error", &rec)
+}
+
+/// siemtap's health additions to the XDR set (100590-100595).
+fn cortex_xdr_health() -> Vec<Case> {
+    let summary = |alerts: bool, incidents: bool| {
+        xdr(
+            "run_summary",
+            &obj(&format!(
+                r#"{{"source":"orchestrator","timestamp":"2026-04-01T00:00:00Z","alerts_ran":true,"alerts_success":{alerts},"incidents_ran":true,"incidents_success":{incidents}}}"#
+            )),
+        )
+    };
+    let sample_401 = r#"{"integration":"cortex_xdr","xdr":{"type":"error","error_source":"alerts","error_message":"HTTP Error 401: Unauthorized","error_code":"API_HTTP_401","timestamp":"2026-04-01T00:00:00Z"}}"#;
+    vec![
+        Case::one(
+            "run summary, alerts failed",
+            100590,
+            10,
+            summary(false, true),
+        ),
+        Case::one(
+            "run summary, incidents failed",
+            100591,
+            10,
+            summary(true, false),
+        ),
+        Case::each(
+            "authentication error (vendors.md 1.5 sample)",
+            100592,
+            12,
+            vec![
+                sample_401.to_string(),
+                xdr_error("CONFIG_MISSING_CREDENTIAL"),
+            ],
+        ),
+        Case::sequence(
+            "authentication failing twice in 600 s",
+            100593,
+            14,
+            vec![xdr_error("API_HTTP_401"), xdr_error("API_HTTP_401")],
+        ),
+        Case::one("rate limited", 100594, 8, xdr_error("API_HTTP_429")),
+        Case::one("collection gap", 100595, 10, xdr_error("COLLECTION_GAP")),
+    ]
 }
 
 /// Cases for a declarative connector's generic block.
