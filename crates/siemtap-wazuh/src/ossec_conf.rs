@@ -43,6 +43,22 @@ pub enum ConfError {
     /// Connector name unusable on a command line.
     #[error("connector {0:?}: use letters, digits, '_' or '-'")]
     Connector(String),
+    /// Not a connector `siemtap run NAME` can run.
+    #[error(
+        "connector {0:?} is not a built-in connector ({known}); a wodle runs `siemtap run NAME` for \
+         those only. Run a declarative connector from a config file (`siemtap run --config FILE`, \
+         e.g. under the systemd timer) instead",
+        known = builtin_connectors().join(", ")
+    )]
+    Unknown(String),
+}
+
+/// The connectors a wodle stanza can run: the built-in ones with credentials.
+pub fn builtin_connectors() -> Vec<&'static str> {
+    crate::install_files::CREDENTIALS
+        .iter()
+        .map(|c| c.connector)
+        .collect()
 }
 
 /// Whether `s` is a valid wodle `<interval>`.
@@ -81,6 +97,9 @@ pub fn command_line(o: &WodleOptions) -> Result<String, ConfError> {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
         return Err(ConfError::Connector(o.connector.clone()));
+    }
+    if !builtin_connectors().contains(&o.connector.as_str()) {
+        return Err(ConfError::Unknown(o.connector.clone()));
     }
     let prefix = o.prefix.trim_end_matches('/');
     let output = if !o.socket {
@@ -232,5 +251,25 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    #[test]
+    fn unknown_connector_gets_no_stanza() {
+        for c in ["nosuch", "siemtap", "okta_system_log"] {
+            let e = wodle_stanza(&WodleOptions {
+                connector: c.into(),
+                ..opts()
+            })
+            .unwrap_err();
+            assert!(matches!(e, ConfError::Unknown(_)), "{c}: {e}");
+            assert!(e.to_string().contains("cortex_xdr"), "{e}");
+        }
+        for c in ["1password", "proofpoint", "cortex_xdr"] {
+            let o = WodleOptions {
+                connector: c.into(),
+                ..opts()
+            };
+            assert!(wodle_stanza(&o).is_ok(), "{c}");
+        }
     }
 }

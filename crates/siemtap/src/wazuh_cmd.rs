@@ -72,8 +72,8 @@ pub enum WazuhAction {
     },
     /// Run Wazuh INI rule tests on the offline evaluator.
     Test {
-        /// INI test file.
-        file: PathBuf,
+        /// INI test file (before or after the --rules list: a `.ini` path is never a rules file).
+        file: Vec<PathBuf>,
         /// Rules files, in load order.
         #[arg(long, required = true, num_args = 1..)]
         rules: Vec<PathBuf>,
@@ -261,7 +261,13 @@ pub fn run(args: WazuhArgs) -> Exit {
                 Exit::Ok
             }
         }
-        WazuhAction::Test { file, rules } => test(&file, &rules),
+        WazuhAction::Test { file, rules } => match ini::split_test_args(file, rules) {
+            Ok((file, rules)) => test(&file, &rules),
+            Err(e) => {
+                say(&format!("siemtap: {e}"));
+                Exit::Usage
+            }
+        },
         WazuhAction::Eval { rules } => eval(&rules),
         WazuhAction::Logtest {
             file,
