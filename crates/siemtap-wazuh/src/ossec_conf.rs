@@ -22,6 +22,33 @@ pub struct WodleOptions {
     pub prefix: String,
     /// `<verify_sha256>` value, when known.
     pub sha256: Option<String>,
+    /// `<disabled>yes</disabled>`: the install writes this until the connector's credentials
+    /// are in the secrets file ([`credentials_present`]), so a fresh manager raises no
+    /// authentication alerts (level 12, the default `email_alert_level`) every interval.
+    pub disabled: bool,
+}
+
+/// The secrets file a wodle run reads: `<prefix>/wodles/siemtap/.secrets`.
+pub fn secrets_path(prefix: &Path) -> std::path::PathBuf {
+    prefix.join("wodles/siemtap/.secrets")
+}
+
+/// Whether every credential key of `c` has a non-blank value in the secrets file under
+/// `prefix` (`KEY=VALUE` lines, `#` comments; a blank value counts as absent, as the
+/// credential chain reads it). An unreadable or missing file holds none.
+pub fn credentials_present(prefix: &Path, c: &crate::install_files::ConnectorCredentials) -> bool {
+    let Ok(text) = std::fs::read_to_string(secrets_path(prefix)) else {
+        return false;
+    };
+    let filled: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, _)| k.trim())
+        .collect();
+    c.credentials.iter().all(|(_, key)| filled.contains(key))
 }
 
 /// A stanza that cannot be written.
@@ -142,8 +169,30 @@ pub fn wodle_stanza(o: &WodleOptions) -> Result<String, ConfError> {
             o.connector, o.timeout, o.connector
         ));
     }
+    if o.disabled {
+        let keys = crate::install_files::credentials_of(&o.connector)
+            .map(|c| {
+                c.credentials
+                    .iter()
+                    .map(|(_, k)| *k)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        let secrets = secrets_path(Path::new(o.prefix.trim_end_matches('/')));
+        s.push_str(&format!(
+            "<!-- siemtap {}: DISABLED until its credentials are set ({keys} in\n     \
+             {}). Fill them in, then install again with merge-ossec-conf (or set\n     \
+             disabled to no here) and restart the manager. -->\n",
+            o.connector,
+            secrets.display()
+        ));
+    }
     s.push_str("<wodle name=\"command\">\n");
-    s.push_str("  <disabled>no</disabled>\n");
+    s.push_str(&format!(
+        "  <disabled>{}</disabled>\n",
+        if o.disabled { "yes" } else { "no" }
+    ));
     s.push_str(&format!("  <tag>siemtap-{}</tag>\n", o.connector));
     s.push_str(&format!("  <command>{}</command>\n", xml_escape(&command)));
     s.push_str(&format!("  <interval>{}</interval>\n", o.interval));
@@ -179,6 +228,7 @@ mod tests {
             timeout: 280,
             prefix: DEFAULT_PREFIX.into(),
             sha256: None,
+            disabled: false,
         }
     }
 

@@ -299,6 +299,7 @@ pub fn run(args: WazuhArgs) -> Exit {
                 timeout,
                 prefix,
                 sha256,
+                disabled: false,
             };
             match wodle_stanza(&o) {
                 Ok(s) => out(&s),
