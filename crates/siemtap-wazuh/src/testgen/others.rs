@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::{Case, compact, obj, with};
+use crate::generate::Shape;
 
 fn pp(event_type: &str, record: &Map<String, Value>) -> String {
     compact("proofpoint", "pp", ("event_type", event_type), record)
@@ -254,13 +255,14 @@ fn cortex_xdr_health() -> Vec<Case> {
     ]
 }
 
-/// Cases for a declarative connector's generic block.
-pub fn custom(name: &str, ns: &str, block: u32) -> Vec<Case> {
+/// Cases for a declarative connector's block (layout in `generate::custom`).
+pub fn custom(shape: &Shape, block: u32) -> Vec<Case> {
+    let (name, ns, key) = (&shape.integration, &shape.namespace, &shape.event_type_key);
     let ev = |et: Option<&str>, rec: &str| {
         let rec = obj(rec);
         match et {
-            Some(et) => compact(name, ns, ("event_type", et), &rec),
-            None => json!({"integration": name, ns: Value::Object(rec)}).to_string(),
+            Some(et) => compact(name, ns, (key, et), &rec),
+            None => json!({"integration": name, ns.as_str(): Value::Object(rec)}).to_string(),
         }
     };
     let err = |code: &str| {
@@ -271,7 +273,16 @@ pub fn custom(name: &str, ns: &str, block: u32) -> Vec<Case> {
             ),
         )
     };
-    vec![
+    let summary = |failed: Option<&str>| {
+        let mut rec = Map::new();
+        rec.insert("source".into(), "orchestrator".into());
+        for s in &shape.streams {
+            rec.insert(format!("{s}_ran"), true.into());
+            rec.insert(format!("{s}_success"), (Some(s.as_str()) != failed).into());
+        }
+        compact(name, ns, (key, "run_summary"), &rec)
+    };
+    let mut cases = vec![
         Case::one(
             "event without event_type (base rule only)",
             block,
@@ -279,10 +290,43 @@ pub fn custom(name: &str, ns: &str, block: u32) -> Vec<Case> {
             ev(None, r#"{"id":"1"}"#),
         ),
         Case::one(
-            "event",
+            "event of an undeclared type",
             block + 1,
             3,
             ev(Some("login"), r#"{"id":"1","outcome":"success"}"#),
+        ),
+    ];
+    for (i, t) in shape.event_types.iter().enumerate() {
+        cases.push(Case::one(
+            &format!("{t} event"),
+            block + 2 + i as u32,
+            3,
+            ev(Some(t), r#"{"id":"1"}"#),
+        ));
+    }
+    cases.push(Case::one(
+        "run summary, all streams fine",
+        block + 60,
+        0,
+        summary(None),
+    ));
+    for (i, s) in shape.streams.iter().enumerate() {
+        cases.push(Case::one(
+            &format!("run summary, {s} failed"),
+            block + 61 + i as u32,
+            10,
+            summary(Some(s)),
+        ));
+    }
+    cases.extend([
+        Case::one(
+            "health",
+            block + 80,
+            8,
+            ev(
+                Some("health"),
+                r#"{"source":"items","health_code":"MAX_PAGES_REACHED","message":"stopped"}"#,
+            ),
         ),
         Case::one("error, other code", block + 90, 8, err("API_HTTP_500")),
         Case::each(
@@ -293,5 +337,12 @@ pub fn custom(name: &str, ns: &str, block: u32) -> Vec<Case> {
         ),
         Case::one("rate limited", block + 92, 8, err("API_HTTP_429")),
         Case::one("collection gap", block + 93, 10, err("COLLECTION_GAP")),
-    ]
+        Case::sequence(
+            "authentication failing twice in 600 s",
+            block + 94,
+            14,
+            vec![err("API_HTTP_401"), err("API_HTTP_401")],
+        ),
+    ]);
+    cases
 }
