@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use siemtap_wazuh::check::check_sources;
 use siemtap_wazuh::engine::Engine;
-use siemtap_wazuh::generate::{BUILTIN, rules_for};
+use siemtap_wazuh::generate::BUILTIN;
 use siemtap_wazuh::ini;
 use siemtap_wazuh::install::{
     InstallOptions, default_systemd_dir, execute, plan, render_plan, selected_credentials, stanzas,
@@ -21,7 +21,6 @@ use siemtap_wazuh::logtest::{DEFAULT_LOGTEST_SOCKET, LogtestClient};
 use siemtap_wazuh::ossec_conf::{DEFAULT_PREFIX, WodleOptions, sha256_file, wodle_stanza};
 use siemtap_wazuh::parse::Severity;
 use siemtap_wazuh::render::render_file;
-use siemtap_wazuh::testgen::render_tests;
 
 use crate::run::Exit;
 
@@ -214,8 +213,11 @@ pub fn run(args: WazuhArgs) -> Exit {
             };
             let mut text = String::new();
             for n in names {
-                match rules_for(&n, block, namespace.as_deref()) {
-                    Ok(f) => text.push_str(&render_file(&f)),
+                match crate::wazuh_connector::rules(&n, block, namespace.as_deref()) {
+                    Ok((f, note)) => {
+                        note.inspect(|n| say(n));
+                        text.push_str(&render_file(&f));
+                    }
                     Err(e) => {
                         say(&format!("siemtap: {e}"));
                         return Exit::Usage;
@@ -233,8 +235,11 @@ pub fn run(args: WazuhArgs) -> Exit {
             connector,
             block,
             namespace,
-        } => match render_tests(&connector, block, namespace.as_deref()) {
-            Ok(t) => out(&t),
+        } => match crate::wazuh_connector::tests(&connector, block, namespace.as_deref()) {
+            Ok((t, note)) => {
+                note.inspect(|n| say(n));
+                out(&t)
+            }
             Err(e) => {
                 say(&format!("siemtap: {e}"));
                 Exit::Usage
