@@ -105,3 +105,37 @@ fn authentication_failures_alert_and_escalate_on_repeat_for_every_connector() {
         assert_eq!(apart.level, 12, "{}: 700 s apart is no repeat", c.name);
     }
 }
+
+#[test]
+fn declarative_connectors_have_the_same_health_coverage() {
+    let shape = siemtap_wazuh::generate::Shape {
+        name: "okta_system_log".into(),
+        integration: "okta".into(),
+        namespace: "okta".into(),
+        event_type_key: "event_type".into(),
+        event_types: vec!["system_log".into()],
+        streams: vec!["system_log".into(), "users".into()],
+        origin: None,
+        block: Some((100_900, 100_999)),
+    };
+    let file = siemtap_wazuh::generate::rules_for_shape(&shape, None).unwrap();
+    let engine = Engine::new(file.rules());
+    let c = Connector {
+        name: "okta",
+        ns: "okta",
+        disc: "event_type",
+    };
+    for failed in ["system_log", "users"] {
+        let mut f = serde_json::Map::new();
+        for s in &shape.streams {
+            f.insert(format!("{s}_ran"), true.into());
+            f.insert(format!("{s}_success"), (s != failed).into());
+        }
+        let line = event(&c, "run_summary", f.into());
+        let got = engine.session().process(&line, "stdin", 0).rule.unwrap();
+        assert_eq!(got.level, 10, "{failed} failed: rule {}", got.id);
+    }
+    let mut s = engine.session();
+    assert_eq!(s.process(&auth_error(&c), "stdin", 0).rule.unwrap().level, 12);
+    assert_eq!(s.process(&auth_error(&c), "stdin", 60).rule.unwrap().level, 14);
+}
