@@ -136,6 +136,12 @@ fn declarative_connectors_have_the_same_health_coverage() {
         assert_eq!(got.level, 10, "{failed} failed: rule {}", got.id);
     }
     let mut s = engine.session();
-    assert_eq!(s.process(&auth_error(&c), "stdin", 0).rule.unwrap().level, 12);
-    assert_eq!(s.process(&auth_error(&c), "stdin", 60).rule.unwrap().level, 14);
+    assert_eq!(
+        s.process(&auth_error(&c), "stdin", 0).rule.unwrap().level,
+        12
+    );
+    assert_eq!(
+        s.process(&auth_error(&c), "stdin", 60).rule.unwrap().level,
+        14
+    );
 }
