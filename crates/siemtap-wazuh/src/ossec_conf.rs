@@ -181,9 +181,10 @@ pub fn wodle_stanza(o: &WodleOptions) -> Result<String, ConfError> {
             .unwrap_or_default();
         let secrets = secrets_path(Path::new(o.prefix.trim_end_matches('/')));
         s.push_str(&format!(
-            "<!-- siemtap {}: DISABLED until its credentials are set ({keys} in\n     \
-             {}). Fill them in, then install again with merge-ossec-conf (or set\n     \
-             disabled to no here) and restart the manager. -->\n",
+            "<!-- siemtap {}: DISABLED until its credentials ({keys}) are set in\n     \
+             {}\n     \
+             Fill them in, install again with merge-ossec-conf (or set disabled to no\n     \
+             here) and restart the manager. -->\n",
             o.connector,
             secrets.display()
         ));
