@@ -214,6 +214,20 @@ fn every_shipped_connector_rules_fire_on_its_simulator_events() {
             text(&rules.stderr)
         );
         std::fs::write(work.path("conn.xml"), &rules.stdout).unwrap();
+        // The generated INI tests of the same rules pass.
+        let ini = wazuh_in(work.dir.path(), &["tests", c.name, "--block", &block_arg]);
+        std::fs::write(work.path("conn.ini"), &ini.stdout).unwrap();
+        let tested = wazuh_in(
+            work.dir.path(),
+            &["test", "conn.ini", "--rules", "conn.xml"],
+        );
+        assert_eq!(
+            tested.status.code(),
+            Some(0),
+            "{}: {}",
+            c.name,
+            text(&tested.stderr)
+        );
         let health = wazuh_in(work.dir.path(), &["rules", "siemtap"]);
         std::fs::write(work.path("health.xml"), &health.stdout).unwrap();
         let verdicts = eval_in(work.dir.path(), &["health.xml", "conn.xml"], &events_text);
