@@ -3,8 +3,12 @@
 //!
 //! - Tree: a rule with `if_sid` (or only `if_matched_sid`, which then is its parent) hangs
 //!   under each listed rule; `if_group`/`if_level` under every earlier rule with that group
-//!   or at least that level; others are top-level. Siblings are kept in descending level
-//!   order, ties in load order (`_OS_AddRule`), so a higher-level child is tried first.
+//!   or at least that level; others are top-level. Siblings are kept in descending order of
+//!   their rank, ties in load order (`_OS_AddRule`). The rank is the level, except that a
+//!   level-0 rule ranks as 99 (`rules.c`: "If rule is 0, set it to level 99 to have high
+//!   priority"): a level-0 sibling (a suppression rule) is tried first, then the others from
+//!   the highest level down. `if_level` compares the same rank while rules load, so level-0
+//!   rules take `if_level` children too.
 //! - An event walks the top-level rules; the first that matches wins, and inside it the
 //!   first matching child, recursively (`OS_CheckIfRuleMatch`).
 //! - Frequency (`Search_LastSids`): each rule keeps the events whose final rule it was
@@ -100,10 +104,20 @@ pub struct Engine {
     pub problems: Vec<String>,
 }
 
+/// analysisd's sorting rank of a level while rules load: level × 100, level 0 as 99 × 100
+/// (restored to 0 by `_setlevels` once every file is loaded).
+pub fn rank(level: u8) -> u32 {
+    if level == 0 {
+        9900
+    } else {
+        u32::from(level) * 100
+    }
+}
+
 fn insert_by_level(list: &mut Vec<usize>, nodes: &[Node], idx: usize, level: u8) {
     let pos = list
         .iter()
-        .position(|&i| level > nodes[i].rule.level)
+        .position(|&i| rank(level) > rank(nodes[i].rule.level))
         .unwrap_or(list.len());
     list.insert(pos, idx);
 }
@@ -191,7 +205,7 @@ impl Engine {
             for pi in 0..idx {
                 let ok = match (&if_group, if_level) {
                     (Some(g), _) => self.nodes[pi].groups.iter().any(|x| x == g),
-                    (None, Some(l)) => self.nodes[pi].rule.level >= l,
+                    (None, Some(l)) => rank(self.nodes[pi].rule.level) >= rank(l),
                     _ => false,
                 };
                 if ok {

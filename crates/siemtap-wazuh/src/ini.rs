@@ -231,6 +231,37 @@ pub fn run(engine: &Engine, sections: &[Section]) -> Vec<LineResult> {
     out
 }
 
+/// Separates `siemtap wazuh test` arguments: `--rules` takes every following path, so an INI
+/// file written after the rules list (`--rules a.xml b.xml t.ini`) lands among the rules. A
+/// `.ini` path is never a rules file: it is moved back to the test files. Exactly one INI file
+/// must remain.
+pub fn split_test_args(
+    files: Vec<std::path::PathBuf>,
+    rules: Vec<std::path::PathBuf>,
+) -> Result<(std::path::PathBuf, Vec<std::path::PathBuf>), String> {
+    let is_ini = |p: &std::path::PathBuf| p.extension().is_some_and(|e| e == "ini");
+    let (mut ini, rules): (Vec<_>, Vec<_>) = rules.into_iter().partition(is_ini);
+    let mut all = files;
+    all.append(&mut ini);
+    if rules.is_empty() {
+        return Err("--rules needs at least one rules file (FILE.xml)".into());
+    }
+    match <[std::path::PathBuf; 1]>::try_from(all) {
+        Ok([one]) => Ok((one, rules)),
+        Err(v) if v.is_empty() => {
+            Err("give the INI test file: siemtap wazuh test FILE.ini --rules RULES.xml...".into())
+        }
+        Err(v) => Err(format!(
+            "one INI test file at a time, got {}: {}; run `siemtap wazuh test` once per file",
+            v.len(),
+            v.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,6 +81,7 @@ pub fn stanzas(o: &InstallOptions) -> Result<Vec<(String, String)>, InstallError
                 timeout: 280,
                 prefix: o.prefix.display().to_string(),
                 sha256: Some(sha256.clone()),
+                disabled: !crate::ossec_conf::credentials_present(&o.prefix, c),
             };
             wodle_stanza(&w)
                 .map(|s| (format!("siemtap-{}", c.connector), s))

@@ -6,6 +6,7 @@
 //! No decoder is generated or needed: siemtap events are one-line JSON objects starting
 //! `{"`, which Wazuh's stock `json` decoder decodes (see [`generate`]).
 
+pub mod blocks;
 pub mod check;
 pub mod engine;
 pub mod flatten;

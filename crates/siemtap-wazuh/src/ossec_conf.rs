@@ -22,6 +22,33 @@ pub struct WodleOptions {
     pub prefix: String,
     /// `<verify_sha256>` value, when known.
     pub sha256: Option<String>,
+    /// `<disabled>yes</disabled>`: the install writes this until the connector's credentials
+    /// are in the secrets file ([`credentials_present`]), so a fresh manager raises no
+    /// authentication alerts (level 12, the default `email_alert_level`) every interval.
+    pub disabled: bool,
+}
+
+/// The secrets file a wodle run reads: `<prefix>/wodles/siemtap/.secrets`.
+pub fn secrets_path(prefix: &Path) -> std::path::PathBuf {
+    prefix.join("wodles/siemtap/.secrets")
+}
+
+/// Whether every credential key of `c` has a non-blank value in the secrets file under
+/// `prefix` (`KEY=VALUE` lines, `#` comments; a blank value counts as absent, as the
+/// credential chain reads it). An unreadable or missing file holds none.
+pub fn credentials_present(prefix: &Path, c: &crate::install_files::ConnectorCredentials) -> bool {
+    let Ok(text) = std::fs::read_to_string(secrets_path(prefix)) else {
+        return false;
+    };
+    let filled: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, _)| k.trim())
+        .collect();
+    c.credentials.iter().all(|(_, key)| filled.contains(key))
 }
 
 /// A stanza that cannot be written.
@@ -43,6 +70,22 @@ pub enum ConfError {
     /// Connector name unusable on a command line.
     #[error("connector {0:?}: use letters, digits, '_' or '-'")]
     Connector(String),
+    /// Not a connector `siemtap run NAME` can run.
+    #[error(
+        "connector {0:?} is not a built-in connector ({known}); a wodle runs `siemtap run NAME` for \
+         those only. Run a declarative connector from a config file (`siemtap run --config FILE`, \
+         e.g. under the systemd timer) instead",
+        known = builtin_connectors().join(", ")
+    )]
+    Unknown(String),
+}
+
+/// The connectors a wodle stanza can run: the built-in ones with credentials.
+pub fn builtin_connectors() -> Vec<&'static str> {
+    crate::install_files::CREDENTIALS
+        .iter()
+        .map(|c| c.connector)
+        .collect()
 }
 
 /// Whether `s` is a valid wodle `<interval>`.
@@ -81,6 +124,9 @@ pub fn command_line(o: &WodleOptions) -> Result<String, ConfError> {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
         return Err(ConfError::Connector(o.connector.clone()));
+    }
+    if !builtin_connectors().contains(&o.connector.as_str()) {
+        return Err(ConfError::Unknown(o.connector.clone()));
     }
     let prefix = o.prefix.trim_end_matches('/');
     let output = if !o.socket {
@@ -123,8 +169,31 @@ pub fn wodle_stanza(o: &WodleOptions) -> Result<String, ConfError> {
             o.connector, o.timeout, o.connector
         ));
     }
+    if o.disabled {
+        let keys = crate::install_files::credentials_of(&o.connector)
+            .map(|c| {
+                c.credentials
+                    .iter()
+                    .map(|(_, k)| *k)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        let secrets = secrets_path(Path::new(o.prefix.trim_end_matches('/')));
+        s.push_str(&format!(
+            "<!-- siemtap {}: DISABLED until its credentials ({keys}) are set in\n     \
+             {}\n     \
+             Fill them in, install again with merge-ossec-conf (or set disabled to no\n     \
+             here) and restart the manager. -->\n",
+            o.connector,
+            secrets.display()
+        ));
+    }
     s.push_str("<wodle name=\"command\">\n");
-    s.push_str("  <disabled>no</disabled>\n");
+    s.push_str(&format!(
+        "  <disabled>{}</disabled>\n",
+        if o.disabled { "yes" } else { "no" }
+    ));
     s.push_str(&format!("  <tag>siemtap-{}</tag>\n", o.connector));
     s.push_str(&format!("  <command>{}</command>\n", xml_escape(&command)));
     s.push_str(&format!("  <interval>{}</interval>\n", o.interval));
@@ -160,6 +229,7 @@ mod tests {
             timeout: 280,
             prefix: DEFAULT_PREFIX.into(),
             sha256: None,
+            disabled: false,
         }
     }
 
@@ -232,5 +302,25 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    #[test]
+    fn unknown_connector_gets_no_stanza() {
+        for c in ["nosuch", "siemtap", "okta_system_log"] {
+            let e = wodle_stanza(&WodleOptions {
+                connector: c.into(),
+                ..opts()
+            })
+            .unwrap_err();
+            assert!(matches!(e, ConfError::Unknown(_)), "{c}: {e}");
+            assert!(e.to_string().contains("cortex_xdr"), "{e}");
+        }
+        for c in ["1password", "proofpoint", "cortex_xdr"] {
+            let o = WodleOptions {
+                connector: c.into(),
+                ..opts()
+            };
+            assert!(wodle_stanza(&o).is_ok(), "{c}");
+        }
     }
 }

@@ -168,3 +168,50 @@ fn osregex_fields_are_case_insensitive_pcre2_is_not() {
         100102
     );
 }
+
+/// analysisd ranks a level-0 rule as 99 when it sorts siblings (`rules.c`: "If rule is 0,
+/// set it to level 99 to have high priority", then `_OS_AddRule` inserts by that rank), so a
+/// level-0 suppression rule is tried before its higher-level siblings, whatever the load order.
+#[test]
+fn level_zero_sibling_is_tried_first() {
+    let e = engine(&format!(
+        "{BASE}<rule id=\"100101\" level=\"10\"><if_sid>100100</if_sid><field name=\"acme.a\">x</field><description>alert</description></rule>
+<rule id=\"100102\" level=\"0\"><if_sid>100100</if_sid><field name=\"acme.a\">x</field><field name=\"acme.user\">svc</field><description>suppressed</description></rule>
+<rule id=\"100103\" level=\"12\"><if_sid>100100</if_sid><field name=\"acme.a\">x</field><field name=\"acme.user\">svc</field><description>loud</description></rule>
+"
+    ));
+    assert_eq!(
+        hit(
+            &e,
+            r#"{"integration":"acme","acme":{"a":"x","user":"svc"}}"#
+        ),
+        Some((100102, 0, "suppressed".into())),
+        "the level-0 sibling wins over the level 10 and 12 ones"
+    );
+    // Without the suppressed user the level-0 rule does not match: highest level first.
+    assert_eq!(
+        hit(
+            &e,
+            r#"{"integration":"acme","acme":{"a":"x","user":"bob"}}"#
+        )
+        .unwrap()
+        .0,
+        100101
+    );
+}
+
+/// `if_level` compares the same rank at load time, so a level-0 rule (rank 99) takes
+/// `if_level` children like any rule of a level at least the one asked for.
+#[test]
+fn if_level_children_hang_under_level_zero_rules_too() {
+    let e = engine(&format!(
+        "{BASE}<rule id=\"100105\" level=\"4\"><if_level>3</if_level><field name=\"acme.b\">y</field><description>by level</description></rule>
+"
+    ));
+    assert_eq!(
+        hit(&e, r#"{"integration":"acme","acme":{"b":"y"}}"#)
+            .unwrap()
+            .0,
+        100105
+    );
+}

@@ -274,12 +274,10 @@ fn full_install_into_a_root_with_systemd_and_merge_is_idempotent() {
     assert_eq!(read(&prefix.join("etc/ossec.conf.siemtap.bak")), original);
 
     // The operator edits config, secrets and a drop-in; installs again with the same binary.
+    // (The secrets edit completes no connector's keys: completing one enables its stanza,
+    // default_install_stanzas_stay_disabled_until_credentials_exist.)
     std::fs::write(prefix.join("wodles/siemtap/siemtap.toml"), "# mine\n").unwrap();
-    std::fs::write(
-        prefix.join("wodles/siemtap/.secrets"),
-        "OP_BEARER_TOKEN=x\n",
-    )
-    .unwrap();
+    std::fs::write(prefix.join("wodles/siemtap/.secrets"), "PP_PRINCIPAL=x\n").unwrap();
     let d1 = sd.join("siemtap@1password.service.d/credentials.conf");
     std::fs::write(&d1, "[Service]\nLoadCredential=op_bearer_token:/root/t\n").unwrap();
     let again = execute(&plan(&o).unwrap(), true).unwrap();
@@ -299,7 +297,7 @@ fn full_install_into_a_root_with_systemd_and_merge_is_idempotent() {
     );
     assert_eq!(
         read(&prefix.join("wodles/siemtap/.secrets")),
-        "OP_BEARER_TOKEN=x\n"
+        "PP_PRINCIPAL=x\n"
     );
     assert_eq!(
         read(&d1),
@@ -316,6 +314,18 @@ fn full_install_into_a_root_with_systemd_and_merge_is_idempotent() {
     assert_eq!(replaced.matches("<!-- siemtap:begin").count(), 1);
     assert_eq!(replaced.matches("<tag>siemtap-1password</tag>").count(), 1);
     assert_eq!(read(&prefix.join("etc/ossec.conf.siemtap.bak")), merged);
+    assert_eq!(replaced.matches("<disabled>yes</disabled>").count(), 3);
+
+    // The 1Password token filled in: the next install enables that stanza only.
+    std::fs::write(
+        prefix.join("wodles/siemtap/.secrets"),
+        "OP_BEARER_TOKEN=x\n",
+    )
+    .unwrap();
+    execute(&plan(&o).unwrap(), true).unwrap();
+    let enabled = read(&conf);
+    assert_eq!(enabled.matches("<disabled>yes</disabled>").count(), 2);
+    assert_eq!(enabled.matches("<disabled>no</disabled>").count(), 1);
 }
 
 #[test]
@@ -335,4 +345,42 @@ fn merge_needs_an_ossec_conf_and_other_prefixes_get_no_units() {
         siemtap_wazuh::install::default_systemd_dir(Path::new("/var/ossec")).as_deref(),
         Some(Path::new("/etc/systemd/system"))
     );
+}
+
+/// A fresh manager gets no alerts from siemtap: with the secrets template (every key commented
+/// out) every wodle stanza is `<disabled>yes</disabled>`, because an enabled wodle with
+/// `run_on_start` and no credentials raises an authentication alert (level 12, the default
+/// `email_alert_level`) at every interval. A connector whose keys are all filled in gets an
+/// enabled stanza on the next install.
+#[test]
+fn default_install_stanzas_stay_disabled_until_credentials_exist() {
+    use siemtap_wazuh::install::stanzas;
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("ossec");
+    let bin = dir.path().join("siemtap-bin");
+    std::fs::write(&bin, b"#!/bin/sh\nexit 0\n").unwrap();
+    let o = opts(&prefix, &bin);
+    execute(&plan(&o).unwrap(), true).unwrap();
+    let all = stanzas(&o).unwrap();
+    assert_eq!(all.len(), 3);
+    for (tag, text) in &all {
+        assert!(
+            text.contains("<disabled>yes</disabled>") && !text.contains("<disabled>no</disabled>"),
+            "{tag} is enabled without credentials:\n{text}"
+        );
+        assert!(
+            text.contains(".secrets"),
+            "{tag}: the comment says what enables it"
+        );
+    }
+    // 1Password's key filled in, Proofpoint's only half: 1Password alone is enabled.
+    std::fs::write(
+        prefix.join("wodles/siemtap/.secrets"),
+        "# comment\nOP_BEARER_TOKEN=tok\nPP_PRINCIPAL=p\nPP_SECRET=\nXDR_FQDN=  \n",
+    )
+    .unwrap();
+    for (tag, text) in stanzas(&o).unwrap() {
+        let enabled = text.contains("<disabled>no</disabled>");
+        assert_eq!(enabled, tag == "siemtap-1password", "{tag}:\n{text}");
+    }
 }

@@ -14,6 +14,7 @@ mod sim_cmd;
 mod state_cmd;
 mod validate;
 mod wazuh_cmd;
+mod wazuh_connector;
 mod wazuh_output;
 
 use std::collections::HashMap;

@@ -154,9 +154,12 @@ pub fn run(args: ValidateArgs) -> Exit {
     }
     let mut out = std::io::stdout().lock();
     let mut ok = true;
+    let kinds: Vec<(PathBuf, bool)> = files.iter().map(|f| (f.clone(), is_config(f))).collect();
+    // Rule blocks of everything validated together (plus the built-in ones) must not overlap.
+    let mut blocks = crate::wazuh_connector::block_problems(&kinds).into_iter();
     for file in &files {
         let mut warnings = Vec::new();
-        let problems = if is_config(file) {
+        let mut problems = if is_config(file) {
             check_config(file, &mut warnings)
         } else {
             match siemtap_connectors::rest::load_file(file) {
@@ -164,6 +167,7 @@ pub fn run(args: ValidateArgs) -> Exit {
                 Err(e) => vec![e.to_string()],
             }
         };
+        problems.extend(blocks.next().unwrap_or_default());
         for w in &warnings {
             let _ = writeln!(out, "{w}");
         }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use siemtap_wazuh::check::check_sources;
 use siemtap_wazuh::engine::Engine;
-use siemtap_wazuh::generate::{BUILTIN, rules_for};
+use siemtap_wazuh::generate::BUILTIN;
 use siemtap_wazuh::ini;
 use siemtap_wazuh::install::{
     InstallOptions, default_systemd_dir, execute, plan, render_plan, selected_credentials, stanzas,
@@ -21,7 +21,6 @@ use siemtap_wazuh::logtest::{DEFAULT_LOGTEST_SOCKET, LogtestClient};
 use siemtap_wazuh::ossec_conf::{DEFAULT_PREFIX, WodleOptions, sha256_file, wodle_stanza};
 use siemtap_wazuh::parse::Severity;
 use siemtap_wazuh::render::render_file;
-use siemtap_wazuh::testgen::render_tests;
 
 use crate::run::Exit;
 
@@ -72,8 +71,8 @@ pub enum WazuhAction {
     },
     /// Run Wazuh INI rule tests on the offline evaluator.
     Test {
-        /// INI test file.
-        file: PathBuf,
+        /// INI test file (before or after the --rules list: a `.ini` path is never a rules file).
+        file: Vec<PathBuf>,
         /// Rules files, in load order.
         #[arg(long, required = true, num_args = 1..)]
         rules: Vec<PathBuf>,
@@ -214,8 +213,11 @@ pub fn run(args: WazuhArgs) -> Exit {
             };
             let mut text = String::new();
             for n in names {
-                match rules_for(&n, block, namespace.as_deref()) {
-                    Ok(f) => text.push_str(&render_file(&f)),
+                match crate::wazuh_connector::rules(&n, block, namespace.as_deref()) {
+                    Ok((f, note)) => {
+                        note.inspect(|n| say(n));
+                        text.push_str(&render_file(&f));
+                    }
                     Err(e) => {
                         say(&format!("siemtap: {e}"));
                         return Exit::Usage;
@@ -233,8 +235,11 @@ pub fn run(args: WazuhArgs) -> Exit {
             connector,
             block,
             namespace,
-        } => match render_tests(&connector, block, namespace.as_deref()) {
-            Ok(t) => out(&t),
+        } => match crate::wazuh_connector::tests(&connector, block, namespace.as_deref()) {
+            Ok((t, note)) => {
+                note.inspect(|n| say(n));
+                out(&t)
+            }
             Err(e) => {
                 say(&format!("siemtap: {e}"));
                 Exit::Usage
@@ -261,7 +266,13 @@ pub fn run(args: WazuhArgs) -> Exit {
                 Exit::Ok
             }
         }
-        WazuhAction::Test { file, rules } => test(&file, &rules),
+        WazuhAction::Test { file, rules } => match ini::split_test_args(file, rules) {
+            Ok((file, rules)) => test(&file, &rules),
+            Err(e) => {
+                say(&format!("siemtap: {e}"));
+                Exit::Usage
+            }
+        },
         WazuhAction::Eval { rules } => eval(&rules),
         WazuhAction::Logtest {
             file,
@@ -293,6 +304,7 @@ pub fn run(args: WazuhArgs) -> Exit {
                 timeout,
                 prefix,
                 sha256,
+                disabled: false,
             };
             match wodle_stanza(&o) {
                 Ok(s) => out(&s),

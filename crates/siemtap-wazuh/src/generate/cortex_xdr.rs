@@ -31,7 +31,8 @@ pub fn rules() -> RuleFile {
         (100514, 15, "critical", C),
     ] {
         let group = format!("{sev}_severity");
-        let mut groups = vec![group.as_str()];
+        // Wazuh does not inherit a parent's groups: the reference repeats them.
+        let mut groups = vec!["cortex_xdr_alert", group.as_str()];
         groups.extend(set(extra));
         rules.push(
             R::new(id, level)
@@ -58,7 +59,7 @@ pub fn rules() -> RuleFile {
         (100534, 15, "critical", C),
     ] {
         let group = format!("{sev}_severity");
-        let mut groups = vec![group.as_str()];
+        let mut groups = vec!["cortex_xdr_incident", group.as_str()];
         groups.extend(set(extra));
         rules.push(
             R::new(id, level)
@@ -77,7 +78,7 @@ pub fn rules() -> RuleFile {
             .parent(100530)
             .eq_ci("xdr.status", &["under_investigation"])
             .desc("Cortex XDR Incident under investigation by $(xdr.assigned_user_pretty_name): $(xdr.description)")
-            .groups(&["investigation"]),
+            .groups(&["cortex_xdr_incident", "investigation"]),
         // The reference wrote OS_Regex `\d{2,}`, which OS_Regex cannot express; pcre2 keeps
         // the intent (ten or more alerts).
         R::new(100538, 11)
@@ -85,7 +86,7 @@ pub fn rules() -> RuleFile {
             .field("xdr.alert_count", Pattern::pcre2("^\\d{2,}$"))
             .eq_ci("xdr.status", ACTIVE)
             .desc("Cortex XDR Incident correlates $(xdr.alert_count) alerts: $(xdr.description)")
-            .groups(&["correlated"]),
+            .groups(&["cortex_xdr_incident", "correlated"]),
         R::new(100550, 3)
             .parent(100530)
             .eq_ci("xdr.status", &["resolved_true_positive"])
@@ -100,17 +101,17 @@ pub fn rules() -> RuleFile {
             .parent(100550)
             .field("xdr.resolve_comment", Pattern::pcre2("\\S"))
             .desc("Cortex XDR Incident closed with analyst note: $(xdr.resolve_comment)")
-            .groups(&["analyst_note"]),
+            .groups(&["closed", "true_positive", "analyst_note"]),
         R::new(100553, 8)
             .parent(100550)
             .eq_ci("xdr.severity", &["high"])
             .desc("Cortex XDR high severity incident confirmed: $(xdr.description)")
-            .groups(&[&["high_severity"][..], &set(C2)].concat()),
+            .groups(&[&["closed", "true_positive", "high_severity"][..], &set(C2)].concat()),
         R::new(100554, 10)
             .parent(100550)
             .eq_ci("xdr.severity", &["critical"])
             .desc("Cortex XDR critical incident confirmed: $(xdr.description)")
-            .groups(&[&["critical_severity"][..], &set(C2), &["tsc_CC7.2"]].concat()),
+            .groups(&[&["closed", "true_positive", "critical_severity"][..], &set(C2), &["tsc_CC7.2"]].concat()),
         R::new(100570, 6)
             .parent(100530)
             .field("xdr.mitre_tactics_ids_and_names", Pattern::pcre2("\\w"))
@@ -122,51 +123,57 @@ pub fn rules() -> RuleFile {
             100571,
             10,
             "Persistence",
-            format!("mitre_persistence,{GDPR},nist_800_53_SI.4"),
+            format!("mitre_mapped,mitre_persistence,{GDPR},nist_800_53_SI.4"),
         ),
         (
             100572,
             11,
             "Privilege Escalation",
             format!(
-                "mitre_privilege_escalation,{GDPR},hipaa_164.312.a,nist_800_53_AC.6,pci_dss_7.1"
+                "mitre_mapped,mitre_privilege_escalation,{GDPR},hipaa_164.312.a,nist_800_53_AC.6,pci_dss_7.1"
             ),
         ),
         (
             100573,
             11,
             "Defense Evasion",
-            "mitre_defense_evasion,nist_800_53_SI.4,pci_dss_11.4".to_string(),
+            "mitre_mapped,mitre_defense_evasion,nist_800_53_SI.4,pci_dss_11.4".to_string(),
         ),
         (
             100574,
             12,
             "Credential Access",
-            format!("mitre_credential_access,{GDPR},hipaa_164.312.a,nist_800_53_IA.5,pci_dss_8.3"),
+            format!(
+                "mitre_mapped,mitre_credential_access,{GDPR},hipaa_164.312.a,nist_800_53_IA.5,pci_dss_8.3"
+            ),
         ),
         (
             100575,
             12,
             "Lateral Movement",
-            format!("mitre_lateral_movement,{GDPR},nist_800_53_SI.4,pci_dss_11.4"),
+            format!("mitre_mapped,mitre_lateral_movement,{GDPR},nist_800_53_SI.4,pci_dss_11.4"),
         ),
         (
             100576,
             13,
             "Exfiltration",
-            format!("mitre_exfiltration,{GDPR},hipaa_164.312.b,nist_800_53_SI.4,pci_dss_12.3"),
+            format!(
+                "mitre_mapped,mitre_exfiltration,{GDPR},hipaa_164.312.b,nist_800_53_SI.4,pci_dss_12.3"
+            ),
         ),
         (
             100577,
             13,
             "Command and Control",
-            format!("mitre_c2,{GDPR},nist_800_53_SI.4,pci_dss_11.4"),
+            format!("mitre_mapped,mitre_c2,{GDPR},nist_800_53_SI.4,pci_dss_11.4"),
         ),
         (
             100578,
             14,
             "Impact",
-            format!("mitre_impact,{GDPR},hipaa_164.312.b,nist_800_53_CP.2,pci_dss_12.3,tsc_CC7.2"),
+            format!(
+                "mitre_mapped,mitre_impact,{GDPR},hipaa_164.312.b,nist_800_53_CP.2,pci_dss_12.3,tsc_CC7.2"
+            ),
         ),
     ] {
         rules.push(
@@ -186,11 +193,13 @@ pub fn rules() -> RuleFile {
             .desc("Cortex XDR wodle error ($(xdr.error_source)): $(xdr.error_message)")
             .groups(&["cortex_xdr_error", "integration_error"]),
     );
+    rules.extend(health());
     RuleFile {
         header: vec![
             "siemtap: Cortex XDR rules (block 100500-100599). Generated by `siemtap wazuh rules cortex_xdr`."
                 .into(),
-            "Ids, levels, parents and groups are those of the reference rule set.".into(),
+            "Ids, levels, parents and groups are those of the reference rule set; 100590-100595 are".into(),
+            "siemtap's health coverage, the same for every connector (run summaries, authentication).".into(),
             "No decoder is needed: Wazuh's stock json decoder decodes these events.".into(),
         ],
         groups: vec![RuleGroup {
@@ -198,4 +207,44 @@ pub fn rules() -> RuleFile {
             rules: rules.into_iter().map(|r| r.0).collect(),
         }],
     }
+}
+
+/// siemtap's additions (not in the reference): the health coverage every connector has
+/// (docs/wazuh-rules.md "Health coverage"). Defined after 100599, their parent.
+fn health() -> Vec<R> {
+    const ERR: &str = "cortex_xdr_error";
+    const CODE: &str = "xdr.error_code";
+    vec![
+        R::new(100590, 10)
+            .parent(100500)
+            .eq("xdr.type", &["run_summary"])
+            .eq("xdr.alerts_success", &["false"])
+            .desc("Cortex XDR run: alerts collection failed")
+            .groups(&[ERR, "integration_error"]),
+        R::new(100591, 10)
+            .parent(100500)
+            .eq("xdr.type", &["run_summary"])
+            .eq("xdr.incidents_success", &["false"])
+            .desc("Cortex XDR run: incidents collection failed")
+            .groups(&[ERR, "integration_error"]),
+        R::new(100592, 12)
+            .parent(100599)
+            .eq(CODE, &["API_HTTP_401", "CONFIG_MISSING_CREDENTIAL"])
+            .desc("Cortex XDR authentication failed [$(xdr.error_source)]: $(xdr.error_code) - check the API key, key id and security level")
+            .groups(&[ERR, "integration_error", "authentication_failures"]),
+        R::new(100593, 14)
+            .freq(2, 600, 100592)
+            .desc("Cortex XDR authentication keeps failing: 2 failures in 10 minutes [$(xdr.error_source)]")
+            .groups(&[ERR, "integration_error", "authentication_failures"]),
+        R::new(100594, 8)
+            .parent(100599)
+            .eq(CODE, &["API_HTTP_429"])
+            .desc("Cortex XDR API rate limit reached [$(xdr.error_source)]")
+            .groups(&[ERR, "integration_error"]),
+        R::new(100595, 10)
+            .parent(100599)
+            .eq(CODE, &["COLLECTION_GAP"])
+            .desc("Cortex XDR collection gap: events from $(xdr.gap_start) to $(xdr.gap_end) were not collected")
+            .groups(&[ERR, "integration_error", "collection_gap"]),
+    ]
 }

@@ -1,9 +1,55 @@
-//! Declarative connectors: a generic rule set in a configurable block. Events follow the
-//! default declarative shape `{"integration": NAME, "<ns>": {"event_type": TYPE, ...}}`
-//! and the framework error shape (vendors.md §1.5).
+//! Declarative connectors: a generic rule set in a 100-id block. Events follow the
+//! declarative shape `{"integration": I, "<ns>": {"<key>": TYPE, ...}}` and the framework
+//! error, health and run-summary shapes (vendors.md §1.5, §1.6; docs/connectors.md).
+//!
+//! Layout from the block start B: B base (0, `integration`); B+1 any event (3) with B+2..B+49
+//! one child per declared event type (3); B+60 run summary (0) with B+61..B+79 one child per
+//! stream whose `<stream>_success` is false (10); B+80 health (8); B+90 error (8), B+91
+//! authentication (12), B+92 rate limit (8), B+93 collection gap (10), B+94 authentication
+//! failing twice in 600 s (14).
 
 use super::{GenError, R};
-use crate::model::{RuleFile, RuleGroup};
+use crate::model::{Pattern, RuleFile, RuleGroup};
+
+/// Most event types a block holds (B+2..B+49).
+pub const MAX_EVENT_TYPES: usize = 48;
+/// Most streams a block holds (B+61..B+79).
+pub const MAX_STREAMS: usize = 19;
+
+/// What the rules of one declarative connector are generated from: its file, or only a
+/// name (then integration and namespace are the name, and no stream is known).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// Connector name as given to `siemtap wazuh rules NAME` (file stem).
+    pub name: String,
+    /// Value of the events' top-level `integration` key.
+    pub integration: String,
+    /// Namespace key of the events.
+    pub namespace: String,
+    /// Discriminator key inside the namespace (`event_type`).
+    pub event_type_key: String,
+    /// Event types of its vendor records (from the streams), in order.
+    pub event_types: Vec<String>,
+    /// Stream names (run summaries carry `<stream>_success`).
+    pub streams: Vec<String>,
+    /// Where the shape came from (for the header), e.g. `connectors/okta_system_log.toml`.
+    pub origin: Option<String>,
+    /// The file's `[rules]` block (`first`, `last`), if it reserves one.
+    pub block: Option<(u32, u32)>,
+}
+
+impl Shape {
+    /// A name-only shape (no connector file): integration and namespace default to the name.
+    pub fn named(name: &str, namespace: Option<&str>) -> Shape {
+        Shape {
+            name: name.into(),
+            integration: name.into(),
+            namespace: namespace.unwrap_or(name).into(),
+            event_type_key: "event_type".into(),
+            ..Shape::default()
+        }
+    }
+}
 
 fn valid_name(s: &str) -> bool {
     !s.is_empty()
@@ -12,29 +58,110 @@ fn valid_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// Base (xx00), error (xx90) and its elevated children, in the block starting at `block`.
-pub fn rules(name: &str, ns: &str, block: u32) -> Result<RuleFile, GenError> {
-    for (what, v) in [("connector", name), ("namespace", ns)] {
+/// The 100-id rule set of a declarative connector in the block starting at `block`.
+pub fn rules(shape: &Shape, block: u32) -> Result<RuleFile, GenError> {
+    for (what, v) in [
+        ("connector", &shape.name),
+        ("integration", &shape.integration),
+        ("namespace", &shape.namespace),
+        ("event_type_key", &shape.event_type_key),
+    ] {
         if !valid_name(v) {
             return Err(GenError::BadName(format!(
                 "{what} name {v:?} must be 1-64 characters of letters, digits, '_' or '-'"
             )));
         }
     }
-    let et = format!("{ns}.event_type");
-    let code = format!("{ns}.error_code");
-    let group = name.replace('-', "_");
-    let err_group = format!("{group}_error");
-    let rules = vec![
-        R::base(block, name, &format!("{name} events.")),
+    if shape.event_types.len() > MAX_EVENT_TYPES || shape.streams.len() > MAX_STREAMS {
+        return Err(GenError::BadName(format!(
+            "{}: {} event types and {} streams; a rule block holds at most {MAX_EVENT_TYPES} and {MAX_STREAMS}",
+            shape.name,
+            shape.event_types.len(),
+            shape.streams.len()
+        )));
+    }
+    let ns = &shape.namespace;
+    let et = format!("{ns}.{}", shape.event_type_key);
+    let group = shape.integration.replace('-', "_");
+    let mut rules = vec![
+        R::base(
+            block,
+            &shape.integration,
+            &format!("{} events.", shape.name),
+        ),
         R::new(block + 1, 3)
             .parent(block)
-            .field(&et, crate::model::Pattern::pcre2("\\S"))
-            .desc(&format!("{name}: $({ns}.event_type) event"))
+            .field(&et, Pattern::pcre2("\\S"))
+            .desc(&format!("{}: $({et}) event", shape.name))
             .groups(&[&format!("{group}_event")]),
+    ];
+    for (i, t) in shape.event_types.iter().enumerate() {
+        rules.push(
+            R::new(block + 2 + i as u32, 3)
+                .parent(block + 1)
+                .eq(&et, &[t])
+                .desc(&format!("{}: {t} event", shape.name))
+                .groups(&[&format!("{group}_event"), &format!("{group}_{t}")]),
+        );
+    }
+    rules.extend(health(shape, block, &et, &group));
+    let origin = shape
+        .origin
+        .as_deref()
+        .map(|o| {
+            format!(
+                " from {o} (integration {}, namespace {ns})",
+                shape.integration
+            )
+        })
+        .unwrap_or_default();
+    Ok(RuleFile {
+        header: vec![format!(
+            "siemtap: rules for declarative connector {}{origin}, block {block}-{}. Generated by \
+             `siemtap wazuh rules {}` (block {block}).",
+            shape.name,
+            block + 99,
+            shape.name
+        )],
+        groups: vec![RuleGroup {
+            name: format!("{group},siemtap,"),
+            rules: rules.into_iter().map(|r| r.0).collect(),
+        }],
+    })
+}
+
+/// Run summaries, health and errors: the coverage every connector has.
+fn health(shape: &Shape, block: u32, et: &str, group: &str) -> Vec<R> {
+    let name = &shape.name;
+    let ns = &shape.namespace;
+    let code = format!("{ns}.error_code");
+    let err_group = format!("{group}_error");
+    let mut rules = vec![
+        R::new(block + 60, 0)
+            .parent(block)
+            .eq(et, &["run_summary"])
+            .desc(&format!("{name}: run summary")),
+    ];
+    for (i, s) in shape.streams.iter().enumerate() {
+        rules.push(
+            R::new(block + 61 + i as u32, 10)
+                .parent(block + 60)
+                .eq(&format!("{ns}.{s}_success"), &["false"])
+                .desc(&format!("{name} run: {s} collection failed"))
+                .groups(&[&err_group, "integration_error"]),
+        );
+    }
+    rules.extend([
+        R::new(block + 80, 8)
+            .parent(block)
+            .eq(et, &["health"])
+            .desc(&format!(
+                "{name} health [$({ns}.source)] $({ns}.health_code): $({ns}.message)"
+            ))
+            .groups(&[&format!("{group}_health")]),
         R::new(block + 90, 8)
             .parent(block)
-            .eq(&et, &["error"])
+            .eq(et, &["error"])
             .desc(&format!(
                 "{name} integration error [$({ns}.error_source)] $({ns}.error_code): $({ns}.error_message)"
             ))
@@ -56,16 +183,12 @@ pub fn rules(name: &str, ns: &str, block: u32) -> Result<RuleFile, GenError> {
                 "{name} collection gap: events from $({ns}.gap_start) to $({ns}.gap_end) were not collected"
             ))
             .groups(&[&err_group, "collection_gap"]),
-    ];
-    Ok(RuleFile {
-        header: vec![format!(
-            "siemtap: rules for declarative connector {name} (block {block}-{}). Generated by \
-             `siemtap wazuh rules {name}`, block {block}.",
-            block + 99
-        )],
-        groups: vec![RuleGroup {
-            name: format!("{group},siemtap,"),
-            rules: rules.into_iter().map(|r| r.0).collect(),
-        }],
-    })
+        R::new(block + 94, 14)
+            .freq(2, 600, block + 91)
+            .desc(&format!(
+                "{name} authentication keeps failing: 2 failures in 10 minutes"
+            ))
+            .groups(&[&err_group, "authentication_failures"]),
+    ]);
+    rules
 }

@@ -8,7 +8,7 @@
 //! own AWS, GCP, Docker and VirusTotal rules do (wazuh.md §4.1).
 
 mod cortex_xdr;
-mod custom;
+pub mod custom;
 mod onepassword;
 mod proofpoint;
 pub mod siemtap;
@@ -79,6 +79,62 @@ pub enum GenError {
     /// Bad connector or namespace name.
     #[error("{0}")]
     BadName(String),
+    /// The connector file cannot give rules as it is (the message names file, key and fix).
+    #[error("{0}")]
+    File(String),
+}
+
+pub use custom::Shape;
+
+/// Rules of a declarative connector described by its file (`shape`), in `block` or else the
+/// file's `[rules]` block. A connector whose `integration` is a built-in connector's emits
+/// that connector's events, so it gets the built-in rule set (relocated only when `block` is
+/// given): a second base rule on the same `integration` would never fire beside the first.
+pub fn rules_for_shape(shape: &Shape, block: Option<u32>) -> Result<RuleFile, GenError> {
+    let origin = shape.origin.as_deref().unwrap_or(&shape.name);
+    if shape.integration == "siemtap" {
+        return Err(GenError::File(format!(
+            "{origin}: integration \"siemtap\" is reserved for siemtap's own health events; set \
+             `integration` to the vendor's name"
+        )));
+    }
+    if let Some(b) = BUILTIN
+        .iter()
+        .find(|b| b.name == shape.integration && b.name != "siemtap")
+    {
+        let mut file = rules_for(b.name, block, None)?;
+        file.header.insert(
+            0,
+            format!(
+                "{origin} emits integration {:?}: its events are the built-in {} connector's, so \
+                 these are the built-in rules. Install them once (siemtap_{}_rules.xml).",
+                shape.integration, b.name, b.name
+            ),
+        );
+        return Ok(file);
+    }
+    let b = match (block, shape.block) {
+        (Some(b), _) => b,
+        (None, Some((first, last))) if last < first.saturating_add(99) => {
+            return Err(GenError::File(format!(
+                "{origin}: [rules] first = {first}, last = {last} holds {} ids; the generated rules \
+                 need 100 (set last = {})",
+                last.saturating_sub(first) + 1,
+                first + 99
+            )));
+        }
+        (None, Some((first, _))) => first,
+        (None, None) => {
+            return Err(GenError::File(format!(
+                "{origin} reserves no rule block: add [rules] first = START, last = START+99 (a free \
+                 100-id block in 100000-119999), or pass --block START"
+            )));
+        }
+    };
+    if !(100_000..=119_900).contains(&b) {
+        return Err(GenError::BadBlock(b));
+    }
+    custom::rules(shape, b)
 }
 
 /// Generates the rules of one connector. `block` relocates a built-in set (its ids keep
@@ -102,7 +158,7 @@ pub fn rules_for(
             let Some(b) = block else {
                 return Err(GenError::NeedsBlock(other.to_string()));
             };
-            return custom::rules(other, namespace.unwrap_or(other), b);
+            return custom::rules(&Shape::named(other, namespace), b);
         }
     };
     let Some(b) = block else { return Ok(file) };

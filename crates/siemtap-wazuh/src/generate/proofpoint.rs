@@ -74,6 +74,10 @@ pub fn rules() -> RuleFile {
             .eq("pp.siem_success", &["false"])
             .desc("Proofpoint run: SIEM events collection failed")
             .groups(&["proofpoint_error"]),
+        R::new(100695, 14)
+            .freq(2, 600, 100691)
+            .desc("Proofpoint authentication keeps failing: 2 failures in 10 minutes [$(pp.error_source)]")
+            .groups(&["proofpoint_error", "authentication_failures"]),
     ];
     RuleFile {
         header: vec![

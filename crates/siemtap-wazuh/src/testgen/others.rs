@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::{Case, compact, obj, with};
+use crate::generate::Shape;
 
 fn pp(event_type: &str, record: &Map<String, Value>) -> String {
     compact("proofpoint", "pp", ("event_type", event_type), record)
@@ -117,6 +118,12 @@ pub fn proofpoint() -> Vec<Case> {
         ),
         Case::one("collection gap", 100693, 10, pp("error", &gap)),
         Case::one("run summary, SIEM failed", 100694, 10, pp_summary(false)),
+        Case::sequence(
+            "authentication failing twice in 600 s",
+            100695,
+            14,
+            vec![pp_error("API_HTTP_401", 401), pp_error("API_HTTP_401", 401)],
+        ),
     ]
 }
 
@@ -187,17 +194,75 @@ pub fn cortex_xdr() -> Vec<Case> {
             incident("informational", "resolved_other", &tactics(tactic)),
         ));
     }
-    c.push(Case::one("wodle error (vendors.md 1.5)", 100599, 8, r#"{"integration":"cortex_xdr","xdr":{"type":"error","error_source":"alerts","error_message":"HTTP Error 401: Unauthorized","error_code":"API_HTTP_401","timestamp":"2026-04-01T00:00:00Z"}}"#.to_string()));
+    c.push(Case::one(
+        "wodle error, other code",
+        100599,
+        8,
+        xdr_error("API_HTTP_500"),
+    ));
+    c.extend(cortex_xdr_health());
     c
 }
 
-/// Cases for a declarative connector's generic block.
-pub fn custom(name: &str, ns: &str, block: u32) -> Vec<Case> {
+fn xdr_error(code: &str) -> String {
+    let rec = obj(&format!(
+        r#"{{"error_source":"alerts","error_message":"request failed","error_code":"{code}","timestamp":"2026-04-01T00:00:00Z","gap_start":"2026-03-20T00:00:00Z","gap_end":"2026-03-25T00:00:00Z"}}"#
+    ));
+    xdr("error", &rec)
+}
+
+/// siemtap's health additions to the XDR set (100590-100595).
+fn cortex_xdr_health() -> Vec<Case> {
+    let summary = |alerts: bool, incidents: bool| {
+        xdr(
+            "run_summary",
+            &obj(&format!(
+                r#"{{"source":"orchestrator","timestamp":"2026-04-01T00:00:00Z","alerts_ran":true,"alerts_success":{alerts},"incidents_ran":true,"incidents_success":{incidents}}}"#
+            )),
+        )
+    };
+    let sample_401 = r#"{"integration":"cortex_xdr","xdr":{"type":"error","error_source":"alerts","error_message":"HTTP Error 401: Unauthorized","error_code":"API_HTTP_401","timestamp":"2026-04-01T00:00:00Z"}}"#;
+    vec![
+        Case::one(
+            "run summary, alerts failed",
+            100590,
+            10,
+            summary(false, true),
+        ),
+        Case::one(
+            "run summary, incidents failed",
+            100591,
+            10,
+            summary(true, false),
+        ),
+        Case::each(
+            "authentication error (vendors.md 1.5 sample)",
+            100592,
+            12,
+            vec![
+                sample_401.to_string(),
+                xdr_error("CONFIG_MISSING_CREDENTIAL"),
+            ],
+        ),
+        Case::sequence(
+            "authentication failing twice in 600 s",
+            100593,
+            14,
+            vec![xdr_error("API_HTTP_401"), xdr_error("API_HTTP_401")],
+        ),
+        Case::one("rate limited", 100594, 8, xdr_error("API_HTTP_429")),
+        Case::one("collection gap", 100595, 10, xdr_error("COLLECTION_GAP")),
+    ]
+}
+
+/// Cases for a declarative connector's block (layout in `generate::custom`).
+pub fn custom(shape: &Shape, block: u32) -> Vec<Case> {
+    let (name, ns, key) = (&shape.integration, &shape.namespace, &shape.event_type_key);
     let ev = |et: Option<&str>, rec: &str| {
         let rec = obj(rec);
         match et {
-            Some(et) => compact(name, ns, ("event_type", et), &rec),
-            None => json!({"integration": name, ns: Value::Object(rec)}).to_string(),
+            Some(et) => compact(name, ns, (key, et), &rec),
+            None => json!({"integration": name, ns.as_str(): Value::Object(rec)}).to_string(),
         }
     };
     let err = |code: &str| {
@@ -208,7 +273,16 @@ pub fn custom(name: &str, ns: &str, block: u32) -> Vec<Case> {
             ),
         )
     };
-    vec![
+    let summary = |failed: Option<&str>| {
+        let mut rec = Map::new();
+        rec.insert("source".into(), "orchestrator".into());
+        for s in &shape.streams {
+            rec.insert(format!("{s}_ran"), true.into());
+            rec.insert(format!("{s}_success"), (Some(s.as_str()) != failed).into());
+        }
+        compact(name, ns, (key, "run_summary"), &rec)
+    };
+    let mut cases = vec![
         Case::one(
             "event without event_type (base rule only)",
             block,
@@ -216,10 +290,43 @@ pub fn custom(name: &str, ns: &str, block: u32) -> Vec<Case> {
             ev(None, r#"{"id":"1"}"#),
         ),
         Case::one(
-            "event",
+            "event of an undeclared type",
             block + 1,
             3,
             ev(Some("login"), r#"{"id":"1","outcome":"success"}"#),
+        ),
+    ];
+    for (i, t) in shape.event_types.iter().enumerate() {
+        cases.push(Case::one(
+            &format!("{t} event"),
+            block + 2 + i as u32,
+            3,
+            ev(Some(t), r#"{"id":"1"}"#),
+        ));
+    }
+    cases.push(Case::one(
+        "run summary, all streams fine",
+        block + 60,
+        0,
+        summary(None),
+    ));
+    for (i, s) in shape.streams.iter().enumerate() {
+        cases.push(Case::one(
+            &format!("run summary, {s} failed"),
+            block + 61 + i as u32,
+            10,
+            summary(Some(s)),
+        ));
+    }
+    cases.extend([
+        Case::one(
+            "health",
+            block + 80,
+            8,
+            ev(
+                Some("health"),
+                r#"{"source":"items","health_code":"MAX_PAGES_REACHED","message":"stopped"}"#,
+            ),
         ),
         Case::one("error, other code", block + 90, 8, err("API_HTTP_500")),
         Case::each(
@@ -230,5 +337,12 @@ pub fn custom(name: &str, ns: &str, block: u32) -> Vec<Case> {
         ),
         Case::one("rate limited", block + 92, 8, err("API_HTTP_429")),
         Case::one("collection gap", block + 93, 10, err("COLLECTION_GAP")),
-    ]
+        Case::sequence(
+            "authentication failing twice in 600 s",
+            block + 94,
+            14,
+            vec![err("API_HTTP_401"), err("API_HTTP_401")],
+        ),
+    ]);
+    cases
 }

@@ -25,6 +25,8 @@
 //! | `demo`        | `siemtap demo` works                                                    |
 //! | `wazuh`       | generated rules pass check and their INI tests; simulator events of all |
 //! |               | three connectors end on their rules; checker errors; install --prefix    |
+//! | `wazuh_cli`   | CLI contracts: ossec-conf refusals, test --rules order, rules from a     |
+//! |               | connector file, block overlaps refused by validate and check            |
 //! | `wazuh_delivery`| stdout size guard (oversize event shrunk + health rule), `wazuh logtest`  |
 //! |               | over a fake socket, systemd units, ossec-conf/docs consistency           |
 //! | `wazuh_socket`| `--output wazuh-socket:PATH`: one datagram per oracle id in analysisd's   |
@@ -55,5 +57,6 @@ mod proofpoint;
 mod proxy_env;
 mod tenants;
 mod wazuh;
+mod wazuh_cli;
 mod wazuh_delivery;
 mod wazuh_socket;

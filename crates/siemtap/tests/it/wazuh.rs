@@ -274,7 +274,7 @@ fn cortex_xdr_simulator_events_end_on_their_rules() {
             ("alert", 100510..=100514),
             ("incident", 100530..=100578),
             ("run_summary", 100500..=100500),
-            ("error", 100599..=100599),
+            ("error", 100590..=100599),
         ],
         &["alert", "incident"],
     );

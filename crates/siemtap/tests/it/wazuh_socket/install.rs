@@ -217,12 +217,9 @@ fn install_into_a_root_builds_everything_and_is_idempotent() {
     );
 
     // Second install: the operator's files stay, ossec.conf is byte-identical (no second block).
+    // (The secrets edit completes no connector's keys: a complete set enables that stanza.)
     std::fs::write(&config, "# edited\n").unwrap();
-    std::fs::write(
-        prefix.join("wodles/siemtap/.secrets"),
-        "OP_BEARER_TOKEN=t\n",
-    )
-    .unwrap();
+    std::fs::write(prefix.join("wodles/siemtap/.secrets"), "PP_PRINCIPAL=t\n").unwrap();
     let again = siemtap(&[
         "wazuh",
         "install",
@@ -237,7 +234,7 @@ fn install_into_a_root_builds_everything_and_is_idempotent() {
     assert_eq!(std::fs::read_to_string(&config).unwrap(), "# edited\n");
     assert_eq!(
         std::fs::read_to_string(prefix.join("wodles/siemtap/.secrets")).unwrap(),
-        "OP_BEARER_TOKEN=t\n"
+        "PP_PRINCIPAL=t\n"
     );
 
     // Without --merge-ossec-conf the stanza is printed instead, and ossec.conf is left alone.
