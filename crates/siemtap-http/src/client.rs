@@ -117,7 +117,8 @@ impl HttpClient {
 
     /// Send with retries. `build` is called once PER ATTEMPT (so signatures/nonces are fresh).
     ///
-    /// Retries 429, 500, 502, 503, 504, timeouts, connect errors and connection resets;
+    /// Retries 429, 500, 502, 503, 504, timeouts, connect errors, connection resets and bodies
+    /// cut off mid-read;
     /// honours Retry-After (capped). Waits on `ctx.limiter` before every attempt. Never sleeps
     /// past `ctx.deadline` and cuts an attempt's timeout at it: then `HttpError::Deadline`
     /// wraps the failure that would have been retried. A non-2xx final answer is
