@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use crate::attempt::{Outcome, error_chain, execute};
 use crate::backoff::next_delay;
-use crate::redact::sensitive_values;
+use crate::redact::{sensitive_query_values, sensitive_values};
 use crate::tls::{ensure_crypto_provider, load_ca_file, system_bundle};
 use crate::{HttpConfig, HttpError, RateLimiter, url_check};
 
@@ -176,7 +176,8 @@ impl HttpClient {
                 attempts: attempt - 1,
             })?;
             url_check::check_url(request.url())?;
-            let secrets = sensitive_values(request.headers());
+            let mut secrets = sensitive_values(request.headers());
+            secrets.extend(sensitive_query_values(request.url()));
 
             let (limit, cut_by_deadline) = attempt_limit(self.config.request_timeout, ctx.deadline);
             if limit.is_zero() {
