@@ -312,7 +312,10 @@ mod tests {
             // And the sustained rate is still reached: 60 grants need about 60/want s (a
             // fractional rate cannot be sustained without a second above its floor).
             let span = (*got.last().unwrap() - got[0]).as_secs_f64();
-            assert!(span < 60.0 / want as f64 + 1.5, "rate {rate}: too slow ({span} s)");
+            assert!(
+                span < 60.0 / want as f64 + 1.5,
+                "rate {rate}: too slow ({span} s)"
+            );
         }
         // Sequential callers, after an idle minute that refilled the bucket.
         let limiter = RateLimiter::new(10.0, 10, None);

@@ -96,7 +96,10 @@ pub fn redact_text(text: &str, sent_secrets: &[String]) -> String {
         .filter(|s| s.len() >= MIN_SECRET_LEN)
         .cloned()
         .collect();
-    let text = apply(text, redact_forms::ranges(&text.to_ascii_lowercase(), &secrets));
+    let text = apply(
+        text,
+        redact_forms::ranges(&text.to_ascii_lowercase(), &secrets),
+    );
     let text = apply(&text, scheme_ranges(&text));
     apply(&text, key_value_ranges(&text))
 }
@@ -345,12 +348,13 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             AUTHORIZATION,
-            HeaderValue::from_static(
-                "Basic c3ZjLXVzZXI6Q2FuYXJ5K1Rvay9lbj1LNHY4Onp6JVF+eA==",
-            ),
+            HeaderValue::from_static("Basic c3ZjLXVzZXI6Q2FuYXJ5K1Rvay9lbj1LNHY4Onp6JVF+eA=="),
         );
         let secrets = sensitive_values(&headers);
-        for form in ECHOED_FORMS.iter().chain(&["SVC-USER:CANARY+TOK/EN=K4V8:ZZ%Q~X"]) {
+        for form in ECHOED_FORMS
+            .iter()
+            .chain(&["SVC-USER:CANARY+TOK/EN=K4V8:ZZ%Q~X"])
+        {
             let out = redact_text(&format!("denied: {form}."), &secrets);
             assert!(!out.contains(form), "{form} survived: {out}");
         }

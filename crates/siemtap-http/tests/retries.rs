@@ -265,7 +265,11 @@ async fn raw_server(
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                     body.len()
                 );
-                let sent = if cut_here { &body[..body.len() / 2] } else { body };
+                let sent = if cut_here {
+                    &body[..body.len() / 2]
+                } else {
+                    body
+                };
                 let _ = sock.write_all(head.as_bytes()).await;
                 let _ = sock.write_all(sent.as_bytes()).await;
                 let _ = sock.shutdown().await;

@@ -16,6 +16,7 @@ mod check;
 mod extract;
 mod failures;
 mod load;
+mod origin;
 mod paginate;
 mod plan;
 mod position;

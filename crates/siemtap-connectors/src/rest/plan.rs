@@ -79,8 +79,14 @@ pub(crate) fn plan(
             limit: spec.request.limit.unwrap_or(DEFAULT_LIMIT),
             continuation: walk.continuation.as_ref(),
         };
-        let req = build(spec, &compiled.bodies[i], &v, walk.later)
-            .map_err(|why| Failure::new(ErrorCode::ConfigInvalid, spec.name.clone(), why))?;
+        let req = build(
+            spec,
+            &compiled.bodies[i],
+            &v,
+            walk.later,
+            &file.trusted_origins,
+        )
+        .map_err(|e| e.into_failure(&spec.name))?;
         let mut url = req.url.clone();
         if !auth_query.is_empty() {
             let mut pairs = url.query_pairs_mut();
