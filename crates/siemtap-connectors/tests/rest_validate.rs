@@ -247,7 +247,7 @@ fn plan_mid_window_follows_the_stored_link_with_the_key_redacted() {
     ));
     assert_eq!(
         got,
-        "[system_log] GET https://example.okta.com/api/v1/logs?after=abc&limit=100\n  Authorization: REDACTED\n  cursor: resumes a walk from the stored continuation; stores {\"position\": newest `/published` seen} (max_timestamp), with the window and the Link rel=\"next\" URL while more pages remain\n"
+        "[system_log] GET https://example.okta.com/api/v1/logs?after=abc&limit=100\n  Authorization: REDACTED\n  cursor: resumes a walk from the stored continuation; stores {\"position\": newest `/published` seen} (max_timestamp), with the window and the Link rel=\"next\" URL while more pages remain; a next-page URL is followed (with the credential) only on the first request's origin, any other is an API_INVALID_RESPONSE error and no request\n"
     );
 }
 

@@ -126,6 +126,24 @@ impl ConnectorSpec {
             .collect()
     }
 
+    /// The file's `trusted_origins`: origins besides the first request's that next-page URLs
+    /// may name, and that then receive the credential.
+    pub fn trusted_origins(&self) -> &[String] {
+        &self.inner.file.trusted_origins
+    }
+
+    /// What `siemtap validate` shows about a loaded file besides "ok" (one line each).
+    pub fn notes(&self) -> Vec<String> {
+        let trusted = self.trusted_origins();
+        if trusted.is_empty() {
+            return Vec::new();
+        }
+        vec![format!(
+            "trusted_origins: {} (next-page URLs there receive the credential, like the first request's origin)",
+            trusted.join(", ")
+        )]
+    }
+
     /// Every declared secret (for `validate` to check presence), by name.
     pub fn secret_names(&self) -> Vec<String> {
         self.inner.file.secrets.keys().cloned().collect()

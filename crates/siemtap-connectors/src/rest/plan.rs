@@ -97,6 +97,16 @@ pub(crate) fn plan(
         let mut headers = req.headers.clone();
         headers.extend(auth_headers.iter().cloned());
         let mut note = describe(spec, &walk, st.cursor.is_some());
+        if matches!(spec.pagination.kind, PageKind::NextUrl | PageKind::LinkHeader) {
+            note.push_str("; a next-page URL is followed (with the credential) only on the first request's origin");
+            if !file.trusted_origins.is_empty() {
+                note.push_str(&format!(
+                    " or the trusted origins {}",
+                    file.trusted_origins.join(", ")
+                ));
+            }
+            note.push_str(", any other is an API_INVALID_RESPONSE error and no request");
+        }
         if let Auth::OAuth2ClientCredentials { .. } = &file.auth {
             note.push_str("; the Authorization token comes from the OAuth2 token endpoint (client credentials, cached until shortly before expiry)");
         }

@@ -16,6 +16,7 @@
 //! | `canary`      | a canary secret in every tier appears in no output channel              |
 //! | `cortex_xdr`  | XDR: drain = oracle, late alerts, mid-paging incident updates, kills,   |
 //! |               | 429/401/invalid body → one event and no cursor advance, key canaries    |
+//! | `trusted_origins` | `validate` shows a connector file's trusted origins, refuses bad ones |
 //! | `tenants`     | multi-tenant isolation, per-tenant state and events                      |
 //! | `config_file` | `run --config` with a built-in source; `validate` names file:line:key   |
 //! | `config`      | configuration and state errors: error event, exit code, message        |
@@ -49,6 +50,7 @@ mod faults;
 mod lock;
 mod proofpoint;
 mod tenants;
+mod trusted_origins;
 mod wazuh;
 mod wazuh_delivery;
 mod wazuh_socket;
