@@ -12,6 +12,7 @@
 //! |               | duplicates; stdout ≤ 1 page per kill), kills inside the state write,    |
 //! |               | the fault matrix (a table in code), canaries in every tier and level,   |
 //! |               | a vendor echoing the Authorization header                               |
+//! | `cut_body`    | a body cut off mid-read is retried; the run delivers everything         |
 //! | `lock`        | a concurrent run exits 3 naming the holder's pid; state intact          |
 //! | `canary`      | a canary secret in every tier appears in no output channel              |
 //! | `cortex_xdr`  | XDR: drain = oracle, late alerts, mid-paging incident updates, kills,   |
@@ -43,6 +44,7 @@ mod config;
 mod config_file;
 mod config_secrets;
 mod cortex_xdr;
+mod cut_body;
 mod demo;
 mod docs;
 mod drain;
