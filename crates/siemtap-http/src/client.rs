@@ -69,7 +69,15 @@ impl HttpClient {
             .timeout(config.request_timeout)
             .user_agent(config.user_agent.clone())
             .redirect(redirect::Policy::custom(|attempt| {
+                // A redirect to another origin is not followed: reqwest strips only
+                // Authorization and Cookie across hosts, an API key in any other header (or a
+                // signature) would go along. The 3xx answer is returned instead.
+                let cross_origin = attempt
+                    .previous()
+                    .first()
+                    .is_some_and(|first| first.origin() != attempt.url().origin());
                 if attempt.previous().len() >= MAX_REDIRECTS
+                    || cross_origin
                     || url_check::check_url(attempt.url()).is_err()
                 {
                     attempt.stop()
@@ -116,6 +124,8 @@ impl HttpClient {
     }
 
     /// Send with retries. `build` is called once PER ATTEMPT (so signatures/nonces are fresh).
+    /// Redirects are followed (up to 5) only on the request's own origin; a redirect elsewhere
+    /// is returned as the 3xx answer, so no credential header follows it.
     ///
     /// Retries 429, 500, 502, 503, 504, timeouts, connect errors, connection resets and bodies
     /// cut off mid-read;
