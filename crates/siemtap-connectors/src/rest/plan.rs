@@ -97,7 +97,10 @@ pub(crate) fn plan(
         let mut headers = req.headers.clone();
         headers.extend(auth_headers.iter().cloned());
         let mut note = describe(spec, &walk, st.cursor.is_some());
-        if matches!(spec.pagination.kind, PageKind::NextUrl | PageKind::LinkHeader) {
+        if matches!(
+            spec.pagination.kind,
+            PageKind::NextUrl | PageKind::LinkHeader
+        ) {
             note.push_str("; a next-page URL is followed (with the credential) only on the first request's origin");
             if !file.trusted_origins.is_empty() {
                 note.push_str(&format!(

@@ -28,7 +28,10 @@ fn validate_shows_the_trusted_origins_and_refuses_a_bad_one() {
     let work = Workdir::new();
     let good = work.path("cdn_paged.toml");
     std::fs::write(&good, FILE).unwrap();
-    let out = siemtap_clean(&["validate", good.to_str().unwrap()], &[("SIEMTAP_USER", "root")]);
+    let out = siemtap_clean(
+        &["validate", good.to_str().unwrap()],
+        &[("SIEMTAP_USER", "root")],
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
@@ -41,7 +44,10 @@ fn validate_shows_the_trusted_origins_and_refuses_a_bad_one() {
         FILE.replace("https://cdn.example.com\"", "http://cdn.example.com/x\""),
     )
     .unwrap();
-    let out = siemtap_clean(&["validate", bad.to_str().unwrap()], &[("SIEMTAP_USER", "root")]);
+    let out = siemtap_clean(
+        &["validate", bad.to_str().unwrap()],
+        &[("SIEMTAP_USER", "root")],
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("trusted_origins[0]"), "{text}");
