@@ -63,7 +63,7 @@ macro_rules! invalid {
 
 invalid! {
     unknown_top_level_key: |t| t.replace("namespace = \"demo\"", "namespace = \"demo\"\nnamspace = \"x\"")
-        => "demo.toml:3:1: `namspace`: unknown field `namspace`, expected one of `name`, `description`, `integration`, `namespace`, `event_type_key`, `discriminator_position`, `style`, `rules`, `variables`, `secrets`, `auth`, `limits`, `streams`";
+        => "demo.toml:3:1: `namspace`: unknown field `namspace`, expected one of `name`, `description`, `integration`, `namespace`, `event_type_key`, `discriminator_position`, `style`, `rules`, `variables`, `secrets`, `auth`, `limits`, `trusted_origins`, `streams`";
     unknown_key_in_a_stream_table: |t| t.replace("token = \"/next\"", "token = \"/next\"\nmax_page = 3")
         => "demo.toml:23:1: `streams[0].pagination.max_page`: unknown field `max_page`, expected one of `type`, `token`, `next_url`, `has_more`, `total`, `total_pages`, `start`, `stop_on_empty`, `stop_on_short`, `max_pages`";
     unknown_key_in_auth: |t| t.replace("secret = \"demo_token\"\n", "secret = \"demo_token\"\nheader = \"X\"\n")
@@ -79,7 +79,7 @@ invalid! {
     page_token_in_the_first_request: |t| t.replace("since = \"{window.start}\"", "since = \"{page.token}\"")
         => "demo.toml:18:11: `streams[0].request.query.since`: {page.token} cannot be used here; requests may use {var.NAME}, {secret.NAME}, {window.start}, {window.end}, {cursor}, {page.limit} ({page.token} only in [streams.next_request])";
     body_token_without_next_request: |t| t.replace("[streams.next_request]\nquery = { cursor = \"{page.token}\" }\n", "")
-        => "demo.toml:13:1: `streams[0].next_request`: body_token paging sends the token back: add [streams.next_request] with {page.token} in its body, query or headers";
+        => "demo.toml:13:1: `streams[0].next_request`: body_token paging sends the token back: add [streams.next_request] with {page.token} in its body, query, headers or url";
     last_token_with_offset_paging: |t| t
             .replace("type = \"body_token\"\ntoken = \"/next\"", "type = \"offset\"")
             .replace("[streams.next_request]\nquery = { cursor = \"{page.token}\" }\n", "")
@@ -247,7 +247,7 @@ fn plan_mid_window_follows_the_stored_link_with_the_key_redacted() {
     ));
     assert_eq!(
         got,
-        "[system_log] GET https://example.okta.com/api/v1/logs?after=abc&limit=100\n  Authorization: REDACTED\n  cursor: resumes a walk from the stored continuation; stores {\"position\": newest `/published` seen} (max_timestamp), with the window and the Link rel=\"next\" URL while more pages remain\n"
+        "[system_log] GET https://example.okta.com/api/v1/logs?after=abc&limit=100\n  Authorization: REDACTED\n  cursor: resumes a walk from the stored continuation; stores {\"position\": newest `/published` seen} (max_timestamp), with the window and the Link rel=\"next\" URL while more pages remain; a next-page URL is followed (with the credential) only on the first request's origin, any other is an API_INVALID_RESPONSE error and no request\n"
     );
 }
 

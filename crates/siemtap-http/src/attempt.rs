@@ -94,7 +94,7 @@ pub(crate) fn classify(e: reqwest::Error, attempts: u32) -> Outcome {
     if is_tls_failure(&e) {
         return Outcome::Fatal(HttpError::Connect { detail, attempts });
     }
-    if e.is_connect() || e.is_request() || e.is_body() {
+    if e.is_connect() || e.is_request() || e.is_body() || is_cut_body(&e) {
         // Refused, reset, closed before the answer completed, body cut off: transient.
         return Outcome::Retryable {
             error: HttpError::Connect { detail, attempts },
@@ -102,6 +102,26 @@ pub(crate) fn classify(e: reqwest::Error, attempts: u32) -> Outcome {
         };
     }
     Outcome::Fatal(HttpError::Request { detail, attempts })
+}
+
+/// A body that stopped arriving mid-read ("end of file before message length reached", a
+/// reset while streaming): reqwest reports it as a *decode* error, but its cause is a body
+/// read error on the connection, as transient as a reset before the answer.
+fn is_cut_body(e: &reqwest::Error) -> bool {
+    if !e.is_decode() {
+        return false;
+    }
+    let mut current = std::error::Error::source(e);
+    while let Some(inner) = current {
+        if inner
+            .downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_body)
+        {
+            return true;
+        }
+        current = inner.source();
+    }
+    false
 }
 
 /// `err: source: source ...`, skipping repeats. The caller strips the URL first.

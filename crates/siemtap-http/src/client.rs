@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use crate::attempt::{Outcome, error_chain, execute};
 use crate::backoff::next_delay;
-use crate::redact::sensitive_values;
+use crate::redact::{sensitive_query_values, sensitive_values};
 use crate::tls::{ensure_crypto_provider, load_ca_file, system_bundle};
 use crate::{HttpConfig, HttpError, RateLimiter, url_check};
 
@@ -69,7 +69,15 @@ impl HttpClient {
             .timeout(config.request_timeout)
             .user_agent(config.user_agent.clone())
             .redirect(redirect::Policy::custom(|attempt| {
+                // A redirect to another origin is not followed: reqwest strips only
+                // Authorization and Cookie across hosts, an API key in any other header (or a
+                // signature) would go along. The 3xx answer is returned instead.
+                let cross_origin = attempt
+                    .previous()
+                    .first()
+                    .is_some_and(|first| first.origin() != attempt.url().origin());
                 if attempt.previous().len() >= MAX_REDIRECTS
+                    || cross_origin
                     || url_check::check_url(attempt.url()).is_err()
                 {
                     attempt.stop()
@@ -116,8 +124,11 @@ impl HttpClient {
     }
 
     /// Send with retries. `build` is called once PER ATTEMPT (so signatures/nonces are fresh).
+    /// Redirects are followed (up to 5) only on the request's own origin; a redirect elsewhere
+    /// is returned as the 3xx answer, so no credential header follows it.
     ///
-    /// Retries 429, 500, 502, 503, 504, timeouts, connect errors and connection resets;
+    /// Retries 429, 500, 502, 503, 504, timeouts, connect errors, connection resets and bodies
+    /// cut off mid-read;
     /// honours Retry-After (capped). Waits on `ctx.limiter` before every attempt. Never sleeps
     /// past `ctx.deadline` and cuts an attempt's timeout at it: then `HttpError::Deadline`
     /// wraps the failure that would have been retried. A non-2xx final answer is
@@ -175,7 +186,8 @@ impl HttpClient {
                 attempts: attempt - 1,
             })?;
             url_check::check_url(request.url())?;
-            let secrets = sensitive_values(request.headers());
+            let mut secrets = sensitive_values(request.headers());
+            secrets.extend(sensitive_query_values(request.url()));
 
             let (limit, cut_by_deadline) = attempt_limit(self.config.request_timeout, ctx.deadline);
             if limit.is_zero() {

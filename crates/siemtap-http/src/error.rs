@@ -27,7 +27,8 @@ pub enum HttpError {
         /// Attempts made.
         attempts: u32,
     },
-    /// Connection refused / reset / closed, DNS failure, TLS handshake failure.
+    /// Connection refused / reset / closed, DNS failure, TLS handshake failure, or a body cut
+    /// off mid-read (the connection closed before `Content-Length` bytes arrived).
     #[error("connection failed after {attempts} attempt(s): {detail}")]
     Connect {
         /// reqwest error without URL, with its sources chained.
@@ -35,7 +36,8 @@ pub enum HttpError {
         /// Attempts made.
         attempts: u32,
     },
-    /// The request could not be built or the response could not be decoded; not retried.
+    /// The request could not be built or the response could not be decoded (other than a
+    /// body cut off mid-read, which is `Connect`); not retried.
     #[error("request failed (not retried) after {attempts} attempt(s): {detail}")]
     Request {
         /// reqwest error without URL, with its sources chained.

@@ -15,6 +15,7 @@ mod config;
 mod error;
 mod limiter;
 mod redact;
+mod redact_forms;
 mod retry_after;
 mod tls;
 mod url_check;

@@ -1,4 +1,5 @@
-//! Client-side rate limiter: a token bucket plus an optional rolling-hour cap.
+//! Client-side rate limiter: a token bucket, a sliding one-second cap and an optional
+//! rolling-hour cap.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -8,11 +9,14 @@ use tokio::time::Instant;
 
 use crate::HttpError;
 
+const SECOND: Duration = Duration::from_secs(1);
 const HOUR: Duration = Duration::from_secs(3600);
 
-/// Token bucket per credential: at most `per_second` sustained with `burst`, and optionally at
-/// most `per_hour` grants in any rolling hour. Clone = the same bucket (share it between every
-/// stream and tenant that uses one credential).
+/// Token bucket per credential: at most `per_second` sustained with `burst`, never more than
+/// `per_second` (rounded down, at least 1) in ANY one-second window — the initial burst
+/// included, since vendors count per second — and optionally at most `per_hour` grants in any
+/// rolling hour. Clone = the same bucket (share it between every stream and tenant that uses
+/// one credential).
 ///
 /// Waiters reserve their slot under a lock and then sleep, so concurrent callers are served in
 /// arrival order. Uses `tokio::time`, so it follows a paused test clock.
@@ -29,25 +33,87 @@ struct Bucket {
     /// Available tokens at `updated` (negative = already reserved by waiters).
     tokens: f64,
     updated: Instant,
-    per_hour: Option<usize>,
-    /// Grant instants (possibly in the near future), ascending.
+    /// At most the configured per-second rate (rounded down) in any second.
+    second: Option<Window>,
+    /// At most `per_hour` grants in any hour.
+    hour: Option<Window>,
+}
+
+/// At most `limit` grants in any window of `length`: the grant instants (possibly in the near
+/// future, ascending) of the last `length`.
+#[derive(Debug)]
+struct Window {
+    length: Duration,
+    limit: usize,
     granted: VecDeque<Instant>,
+}
+
+impl Window {
+    fn new(length: Duration, limit: usize) -> Self {
+        Self {
+            length,
+            limit: limit.max(1),
+            granted: VecDeque::new(),
+        }
+    }
+
+    /// The earliest instant at or after `at` a grant keeps every window within the limit.
+    fn earliest(&mut self, now: Instant, at: Instant) -> Instant {
+        while self
+            .granted
+            .front()
+            .is_some_and(|&t| t + self.length <= now)
+        {
+            self.granted.pop_front();
+        }
+        let mut at = at;
+        if self.granted.len() >= self.limit {
+            at = at.max(self.granted[self.granted.len() - self.limit] + self.length);
+        }
+        // Grants stay ordered, so the oldest of the last `limit` is the one that matters.
+        self.granted.back().map_or(at, |&last| at.max(last))
+    }
+
+    fn record(&mut self, at: Instant) {
+        self.granted.push_back(at);
+        // Only the last `limit` grants can bind; older ones are dropped as they age out.
+        while self.granted.len() > self.limit {
+            self.granted.pop_front();
+        }
+    }
 }
 
 impl RateLimiter {
     /// `per_second` sustained (a non-positive or non-finite value means no per-second limit),
-    /// bursts of up to `burst` (0 is treated as 1), and at most `per_hour` in any rolling hour.
+    /// bursts of up to `burst` (0 is treated as 1) but never more than `per_second` (rounded
+    /// down, at least 1) in any one-second window, and at most `per_hour` in any rolling hour.
     pub fn new(per_second: f64, burst: u32, per_hour: Option<u32>) -> Self {
+        let cap = (per_second.is_finite() && per_second > 0.0)
+            // `as` saturates: a huge rate gives a huge (harmless) cap.
+            .then(|| per_second.floor().min(f64::from(u32::MAX)) as u32);
+        Self::with_caps(per_second, burst, cap, per_hour)
+    }
+
+    /// Like [`new`](Self::new), with the one-second cap given separately: `rate` may be a
+    /// rate derived from a longer period (a per-minute budget spread out), while
+    /// `per_second_cap` is the operator's configured per-second limit (`None`: no one-second
+    /// cap beyond the bucket).
+    pub fn with_caps(
+        rate: f64,
+        burst: u32,
+        per_second_cap: Option<u32>,
+        per_hour: Option<u32>,
+    ) -> Self {
         let burst = f64::from(burst.max(1));
-        let rate = (per_second.is_finite() && per_second > 0.0).then_some(per_second);
+        let rate = (rate.is_finite() && rate > 0.0).then_some(rate);
         Self {
             inner: Some(Arc::new(Mutex::new(Bucket {
                 rate,
                 burst,
                 tokens: burst,
                 updated: Instant::now(),
-                per_hour: per_hour.map(|n| n.max(1) as usize),
-                granted: VecDeque::new(),
+                second: per_second_cap.map(|n| Window::new(SECOND, n as usize)),
+                hour: per_hour.map(|n| Window::new(HOUR, n as usize)),
             }))),
         }
     }
@@ -96,16 +162,8 @@ impl Bucket {
         {
             at = now + Duration::from_secs_f64((1.0 - self.tokens) / rate);
         }
-        if let Some(limit) = self.per_hour {
-            while self.granted.front().is_some_and(|&t| t + HOUR <= now) {
-                self.granted.pop_front();
-            }
-            if self.granted.len() >= limit {
-                at = at.max(self.granted[self.granted.len() - limit] + HOUR);
-            }
-            if let Some(&last) = self.granted.back() {
-                at = at.max(last);
-            }
+        for window in [&mut self.second, &mut self.hour].into_iter().flatten() {
+            at = window.earliest(now, at);
         }
         if at > now
             && let Some(deadline) = deadline
@@ -118,8 +176,8 @@ impl Bucket {
         if self.rate.is_some() {
             self.tokens -= 1.0;
         }
-        if self.per_hour.is_some() {
-            self.granted.push_back(at);
+        for window in [&mut self.second, &mut self.hour].into_iter().flatten() {
+            window.record(at);
         }
         Ok(at)
     }
@@ -162,7 +220,9 @@ mod tests {
         limiter.acquire(None).await.expect("token");
         assert_eq!(Instant::now(), start, "idle time refills the burst");
         limiter.acquire(None).await.expect("token");
-        assert_about(start.elapsed(), 500);
+        // The bucket would allow it after 500 ms, but a third grant within the second that
+        // began at `start` would exceed 2/s: it waits for that second to pass.
+        assert_about(start.elapsed(), 1000);
     }
 
     #[tokio::test(start_paused = true)]
@@ -202,6 +262,74 @@ mod tests {
             .await
             .expect("token");
         assert_about(start.elapsed(), 1000);
+    }
+
+    /// Grant instants of `n` callers racing for `limiter` (concurrent waiters included).
+    async fn grants(limiter: &RateLimiter, n: usize) -> Vec<Instant> {
+        let tasks: Vec<_> = (0..n)
+            .map(|_| {
+                let l = limiter.clone();
+                tokio::spawn(async move {
+                    l.acquire(None).await.expect("token");
+                    Instant::now()
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.expect("task"));
+        }
+        out.sort();
+        out
+    }
+
+    /// The most grants inside any half-open 1 s window `[t, t + 1 s)`.
+    fn busiest_second(grants: &[Instant]) -> usize {
+        grants
+            .iter()
+            .map(|&t| {
+                grants
+                    .iter()
+                    .filter(|&&g| g >= t && g < t + Duration::from_secs(1))
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_burst_exceeds_the_rate_in_any_second() {
+        // (rate, burst) as the connectors build them: 1Password and Proofpoint use
+        // burst = ceil(rate); a connector file may ask for a burst above its rate.
+        for (rate, burst, want) in [(10.0, 10, 10), (5.0, 5, 5), (2.0, 5, 2), (2.5, 3, 2)] {
+            let limiter = RateLimiter::new(rate, burst, None);
+            let got = grants(&limiter, 60).await;
+            assert!(
+                busiest_second(&got) <= want,
+                "rate {rate}/s burst {burst}: {} grants in one second",
+                busiest_second(&got)
+            );
+            // And the sustained rate is still reached: 60 grants need about 60/want s (a
+            // fractional rate cannot be sustained without a second above its floor).
+            let span = (*got.last().unwrap() - got[0]).as_secs_f64();
+            assert!(
+                span < 60.0 / want as f64 + 1.5,
+                "rate {rate}: too slow ({span} s)"
+            );
+        }
+        // Sequential callers, after an idle minute that refilled the bucket.
+        let limiter = RateLimiter::new(10.0, 10, None);
+        let mut seq = Vec::new();
+        for _ in 0..15 {
+            limiter.acquire(None).await.expect("token");
+            seq.push(Instant::now());
+        }
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        for _ in 0..25 {
+            limiter.acquire(None).await.expect("token");
+            seq.push(Instant::now());
+        }
+        assert!(busiest_second(&seq) <= 10, "{}", busiest_second(&seq));
     }
 
     #[tokio::test(start_paused = true)]

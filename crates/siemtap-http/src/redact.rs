@@ -3,9 +3,12 @@
 //! What is redacted (replaced with `[REDACTED]`), in this order:
 //! 1. every value sent in a credential-looking request header (`Authorization`,
 //!    `Proxy-Authorization`, `Cookie`, any header marked sensitive, any header whose name contains
-//!    `key`, `token`, `secret`, `auth`, `sign`, `pass`, `session` or `cookie`): the whole value,
-//!    the part after an auth scheme (`Bearer x` → `x`), and for `Basic` the decoded
-//!    `principal:secret` and the secret alone (values shorter than 4 bytes are not matched);
+//!    `key`, `token`, `secret`, `auth`, `sign`, `pass`, `session` or `cookie`) or query parameter
+//!    (same names): the whole value, the part after an auth scheme (`Bearer x` → `x`), and for
+//!    `Basic` the decoded `principal:secret` and the secret alone (values shorter than 4 bytes
+//!    are not matched) — each also in the forms a server may echo: any letter case, base64 and
+//!    base64url with or without padding, hex, percent-encoding, and any run of 12 or more of
+//!    its characters (see `redact_forms`);
 //! 2. the token after `Bearer ` / `Basic ` (case-insensitive) anywhere in the text;
 //! 3. the value after a key containing `authorization`, `passw`, `secret`, `token`, `apikey`,
 //!    `api_key`, `api-key`, `signature`, `cookie`, `session`, `credential` or `private_key`,
@@ -14,6 +17,8 @@
 //! Redaction runs on the first 8 KiB of the body, then the excerpt is cut to 400 chars.
 
 use reqwest::header::HeaderMap;
+
+use crate::redact_forms;
 
 const MASK: &str = "[REDACTED]";
 const SCAN_BYTES: usize = 8 * 1024;
@@ -49,6 +54,17 @@ pub(crate) fn sensitive_values(headers: &HeaderMap) -> Vec<String> {
     out
 }
 
+/// Values of credential-looking query parameters (`api_key=`, `token=`...), decoded.
+pub(crate) fn sensitive_query_values(url: &reqwest::Url) -> Vec<String> {
+    let mut out = Vec::new();
+    for (key, value) in url.query_pairs() {
+        if is_sensitive_name(&key) {
+            push(&mut out, value.trim());
+        }
+    }
+    out
+}
+
 fn push(out: &mut Vec<String>, value: &str) {
     if value.len() >= MIN_SECRET_LEN {
         out.push(value.to_string());
@@ -75,12 +91,15 @@ pub(crate) fn excerpt(body: &[u8], sent_secrets: &[String]) -> String {
 
 /// Redact `text` as described in the module docs; `sent_secrets` are exact values to remove.
 pub fn redact_text(text: &str, sent_secrets: &[String]) -> String {
-    let mut text = text.to_string();
-    for secret in sent_secrets {
-        if secret.len() >= MIN_SECRET_LEN {
-            text = text.replace(secret.as_str(), MASK);
-        }
-    }
+    let secrets: Vec<String> = sent_secrets
+        .iter()
+        .filter(|s| s.len() >= MIN_SECRET_LEN)
+        .cloned()
+        .collect();
+    let text = apply(
+        text,
+        redact_forms::ranges(&text.to_ascii_lowercase(), &secrets),
+    );
     let text = apply(&text, scheme_ranges(&text));
     apply(&text, key_value_ranges(&text))
 }
@@ -197,7 +216,14 @@ fn apply(text: &str, mut ranges: Vec<(usize, usize)>) -> String {
     ranges.sort_unstable();
     let mut out = String::with_capacity(text.len());
     let mut cursor = 0;
-    for (start, end) in ranges {
+    for (mut start, mut end) in ranges {
+        // A byte-window match may split a multi-byte character: widen it to whole characters.
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        while end < text.len() && !text.is_char_boundary(end) {
+            end += 1;
+        }
         let start = start.max(cursor);
         if end <= start {
             continue;
@@ -275,6 +301,72 @@ mod tests {
         );
         let out = redact_text("bad principal:secret / cHJpbmNpcGFsOnNlY3JldA==", &secrets);
         assert!(!out.contains("secret") && !out.contains("cHJp"), "{out}");
+    }
+
+    /// The forms of `Canary+Tok/en=K4v8:zz%Q~x` a server may echo (computed independently,
+    /// with Python's base64, binascii and urllib.parse.quote).
+    const ECHOED_FORMS: [&str; 11] = [
+        "canary+tok/en=k4v8:zz%q~x",
+        "CANARY+TOK/EN=K4V8:ZZ%Q~X",
+        "Q2FuYXJ5K1Rvay9lbj1LNHY4Onp6JVF+eA==",
+        "Q2FuYXJ5K1Rvay9lbj1LNHY4Onp6JVF+eA",
+        "Q2FuYXJ5K1Rvay9lbj1LNHY4Onp6JVF-eA==",
+        "Q2FuYXJ5K1Rvay9lbj1LNHY4Onp6JVF-eA",
+        "43616e6172792b546f6b2f656e3d4b3476383a7a7a25517e78",
+        "43616E6172792B546F6B2F656E3D4B3476383A7A7A25517E78",
+        "Canary%2BTok%2Fen%3DK4v8%3Azz%25Q~x",
+        "canary%2btok%2fen%3dk4v8%3azz%25q~x",
+        // A run of 14 characters of the secret inside other text.
+        "ary+Tok/en=K4v",
+    ];
+
+    #[test]
+    fn echoed_transformed_secret_forms_are_redacted() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Bearer Canary+Tok/en=K4v8:zz%Q~x"),
+        );
+        let secrets = sensitive_values(&headers);
+        for form in ECHOED_FORMS {
+            let body = format!(r#"{{"error":"invalid token","got":"xx{form}yy","ok":"kept"}}"#);
+            let out = redact_text(&body, &secrets);
+            assert!(!out.contains(form), "{form} survived: {out}");
+            assert!(out.contains(MASK) && out.contains("kept"), "{out}");
+            // Not even a 12-character piece of the form survives next to the mask.
+            let bytes = form.as_bytes();
+            for w in bytes.windows(12) {
+                let w = std::str::from_utf8(w).unwrap();
+                assert!(!out.contains(w), "{w} of {form} survived: {out}");
+            }
+        }
+    }
+
+    #[test]
+    fn basic_auth_secret_echoed_alone_or_transformed_is_redacted() {
+        // Basic base64("svc-user:Canary+Tok/en=K4v8:zz%Q~x")
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Basic c3ZjLXVzZXI6Q2FuYXJ5K1Rvay9lbj1LNHY4Onp6JVF+eA=="),
+        );
+        let secrets = sensitive_values(&headers);
+        for form in ECHOED_FORMS
+            .iter()
+            .chain(&["SVC-USER:CANARY+TOK/EN=K4V8:ZZ%Q~X"])
+        {
+            let out = redact_text(&format!("denied: {form}."), &secrets);
+            assert!(!out.contains(form), "{form} survived: {out}");
+        }
+    }
+
+    #[test]
+    fn query_credentials_are_sent_secrets() {
+        let url = reqwest::Url::parse("https://h/p?api_key=Canary%2BTok&limit=100").unwrap();
+        let secrets = sensitive_query_values(&url);
+        assert_eq!(secrets, ["Canary+Tok"]);
+        let out = redact_text("key canary+tok rejected", &secrets);
+        assert!(!out.to_lowercase().contains("canary"), "{out}");
     }
 
     #[test]

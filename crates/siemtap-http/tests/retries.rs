@@ -229,3 +229,81 @@ async fn limiter_is_awaited_and_refuses_past_the_deadline() {
     }
     assert_eq!(server.hits(), 1, "no request without a token");
 }
+
+/// A raw HTTP/1.1 server on 127.0.0.1: connection `i` (0-based) answers `bodies[i]` (the last
+/// one repeats); when `cut[i]` it declares the full `Content-Length` but sends only half of the
+/// body, then closes the socket. Returns the base URL and the connection counter.
+async fn raw_server(
+    bodies: Vec<&'static str>,
+    cut: Vec<bool>,
+) -> (String, std::sync::Arc<AtomicU32>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("addr");
+    let count = std::sync::Arc::new(AtomicU32::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let i = seen.fetch_add(1, Ordering::SeqCst) as usize;
+            let body = bodies[i.min(bodies.len() - 1)];
+            let cut_here = cut.get(i).copied().unwrap_or(false);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let mut got = Vec::new();
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let sent = if cut_here {
+                    &body[..body.len() / 2]
+                } else {
+                    body
+                };
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(sent.as_bytes()).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    (format!("http://{addr}"), count)
+}
+
+#[tokio::test]
+async fn body_cut_off_mid_read_is_retried_as_a_transport_error() {
+    let page = r#"{"items":[1,2,3,4,5,6,7,8,9,10],"cursor":"next"}"#;
+    // The first answer is cut in half (Content-Length says more), the second is whole.
+    let (base, connections) = raw_server(vec![page], vec![true, false]).await;
+    let url = format!("{base}/api");
+    let resp = client()
+        .send(&ctx("GET /api"), |c| c.get(&url))
+        .await
+        .expect("the cut body is retried and the second answer is read whole");
+    assert_eq!(resp.body, page.as_bytes());
+    assert_eq!(resp.attempts, 2);
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+
+    // Every answer cut: the attempt budget is kept and the error is a transport error.
+    let (base, connections) = raw_server(vec![page], vec![true; 10]).await;
+    let url = format!("{base}/api");
+    let err = client()
+        .send(&ctx("GET /api"), |c| c.get(&url))
+        .await
+        .expect_err("all cut");
+    let max = common::config().retry.max_attempts;
+    assert!(
+        matches!(err, HttpError::Connect { attempts, .. } if attempts == max),
+        "{err:?}"
+    );
+    assert_eq!(connections.load(Ordering::SeqCst), max);
+}

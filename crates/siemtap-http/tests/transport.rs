@@ -268,3 +268,35 @@ fn ca_file_with_real_roots_builds() {
     })
     .expect("a real PEM bundle is accepted");
 }
+
+#[tokio::test]
+async fn redirect_to_another_origin_is_not_followed_with_a_custom_credential_header() {
+    // reqwest strips only Authorization/Cookie on a cross-host redirect: an API key in a
+    // custom header would follow it. The other origin must never be contacted.
+    let other = serve(vec![Reply::new(200, "stolen")]).await;
+    let vendor = serve(vec![
+        Reply::new(302, "moved").header("location", &other.url("/steal")),
+    ])
+    .await;
+    let url = vendor.url("/api");
+    let err = common::client()
+        .send(&ctx("GET /api"), |c| {
+            c.get(&url).header("x-api-key", "CANARY-redirect-k4v8")
+        })
+        .await
+        .expect_err("3xx to another origin is the answer");
+    assert_eq!(err.status(), Some(302), "{err:?}");
+    assert_eq!(other.hits(), 0, "seen: {:?}", other.seen("x-api-key"));
+    // A redirect on the same origin is still followed.
+    let same = serve(vec![
+        Reply::new(302, "moved").header("location", "/v2/api"),
+        Reply::new(200, "ok"),
+    ])
+    .await;
+    let url = same.url("/api");
+    let resp = common::client()
+        .send(&ctx("GET /api"), |c| c.get(&url))
+        .await
+        .expect("same-origin redirect followed");
+    assert_eq!(resp.body, b"ok");
+}

@@ -92,6 +92,8 @@
 //! `burst n` (the next n requests passing the rule's filter fire too), `delay_ms` (wall-clock
 //! sleep before answering), `drop_connection` (socket closed with no response bytes),
 //! `truncate_body_at` (fraction; the body is cut and `Content-Length` matches the cut body),
+//! `cut_body_at` (fraction; `Content-Length` of the whole body, the connection closed after
+//! that fraction: a body cut off mid-read),
 //! `invalid_json`, `html_body` (`text/html` page), `wrong_content_type` (`text/plain`),
 //! `empty_200`, `cursor_reject` (`true`, or `{"older_than_s":S}`; applies only to requests
 //! carrying a cursor), `missing_cursor`, `empty_cursor`, `has_more_stuck` (returns the cursor

@@ -163,7 +163,11 @@ pub fn run(args: ValidateArgs) -> Exit {
             check_config(file, &mut warnings)
         } else {
             match siemtap_connectors::rest::load_file(file) {
-                Ok(_) => Vec::new(),
+                Ok(spec) => {
+                    let notes = spec.notes().into_iter();
+                    warnings.extend(notes.map(|n| format!("{}: {n}", file.display())));
+                    Vec::new()
+                }
                 Err(e) => vec![e.to_string()],
             }
         };

@@ -71,6 +71,11 @@ pub(crate) fn check(f: &ConnectorFile, out: &mut Problems) {
     }
     check_auth(f, out);
     check_limits(f, out);
+    for (i, origin) in f.trusted_origins.iter().enumerate() {
+        if let Err(why) = super::origin::parse_trusted(origin) {
+            out.push((p(&["trusted_origins"]).index(i), why));
+        }
+    }
     if f.streams.is_empty() {
         out.push((
             p(&["streams"]),
@@ -411,9 +416,13 @@ fn check_stream(f: &ConnectorFile, s: &StreamSpec, base: &KeyPath, out: &mut Pro
                     .iter()
                     .flatten()
                     .any(|(_, t)| t.raw().contains("{page.token}"))
+                && !n
+                    .url
+                    .as_ref()
+                    .is_some_and(|t| t.raw().contains("{page.token}"))
         })
     {
-        out.push((base.key("next_request"), "body_token paging sends the token back: add [streams.next_request] with {page.token} in its body, query or headers".into()));
+        out.push((base.key("next_request"), "body_token paging sends the token back: add [streams.next_request] with {page.token} in its body, query, headers or url".into()));
     }
     let x = &s.extract;
     let xkey = base.key("extract");

@@ -16,6 +16,7 @@ mod check;
 mod extract;
 mod failures;
 mod load;
+mod origin;
 mod paginate;
 mod plan;
 mod position;
@@ -123,6 +124,24 @@ impl ConnectorSpec {
             .iter()
             .map(|s| s.name.clone())
             .collect()
+    }
+
+    /// The file's `trusted_origins`: origins besides the first request's that next-page URLs
+    /// may name, and that then receive the credential.
+    pub fn trusted_origins(&self) -> &[String] {
+        &self.inner.file.trusted_origins
+    }
+
+    /// What `siemtap validate` shows about a loaded file besides "ok" (one line each).
+    pub fn notes(&self) -> Vec<String> {
+        let trusted = self.trusted_origins();
+        if trusted.is_empty() {
+            return Vec::new();
+        }
+        vec![format!(
+            "trusted_origins: {} (next-page URLs there receive the credential, like the first request's origin)",
+            trusted.join(", ")
+        )]
     }
 
     /// Every declared secret (for `validate` to check presence), by name.

@@ -79,8 +79,14 @@ pub(crate) fn plan(
             limit: spec.request.limit.unwrap_or(DEFAULT_LIMIT),
             continuation: walk.continuation.as_ref(),
         };
-        let req = build(spec, &compiled.bodies[i], &v, walk.later)
-            .map_err(|why| Failure::new(ErrorCode::ConfigInvalid, spec.name.clone(), why))?;
+        let req = build(
+            spec,
+            &compiled.bodies[i],
+            &v,
+            walk.later,
+            &file.trusted_origins,
+        )
+        .map_err(|e| e.into_failure(&spec.name))?;
         let mut url = req.url.clone();
         if !auth_query.is_empty() {
             let mut pairs = url.query_pairs_mut();
@@ -91,6 +97,19 @@ pub(crate) fn plan(
         let mut headers = req.headers.clone();
         headers.extend(auth_headers.iter().cloned());
         let mut note = describe(spec, &walk, st.cursor.is_some());
+        if matches!(
+            spec.pagination.kind,
+            PageKind::NextUrl | PageKind::LinkHeader
+        ) {
+            note.push_str("; a next-page URL is followed (with the credential) only on the first request's origin");
+            if !file.trusted_origins.is_empty() {
+                note.push_str(&format!(
+                    " or the trusted origins {}",
+                    file.trusted_origins.join(", ")
+                ));
+            }
+            note.push_str(", any other is an API_INVALID_RESPONSE error and no request");
+        }
         if let Auth::OAuth2ClientCredentials { .. } = &file.auth {
             note.push_str("; the Authorization token comes from the OAuth2 token endpoint (client credentials, cached until shortly before expiry)");
         }

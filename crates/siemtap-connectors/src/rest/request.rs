@@ -4,9 +4,12 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
+use siemtap_core::{ErrorCode, Failure};
+use siemtap_http::redact_url;
 use siemtap_secrets::Secret;
 
 use super::body::BodyTemplate;
+use super::origin::{Origins, UrlError, origin_of, render_url};
 use super::spec::{Method, StreamSpec};
 use super::template::{Placeholder, Template, TimeFormat};
 
@@ -160,14 +163,62 @@ impl BuiltRequest {
     }
 }
 
+/// Why a request could not be rendered.
+#[derive(Debug)]
+pub(crate) enum BuildError {
+    /// The connector file or its settings are wrong (`CONFIG_INVALID`).
+    Config(String),
+    /// Data from the API would move the request to another origin or out of its path
+    /// segment (`API_INVALID_RESPONSE`); nothing was sent.
+    Response(String),
+}
+
+impl BuildError {
+    /// The error event of stream `stream`.
+    pub(crate) fn into_failure(self, stream: &str) -> Failure {
+        match self {
+            Self::Config(why) => Failure::new(ErrorCode::ConfigInvalid, stream, why),
+            Self::Response(why) => Failure::new(
+                ErrorCode::ApiInvalidResponse,
+                stream,
+                format!("API returned an invalid response: {why}"),
+            ),
+        }
+    }
+}
+
+impl Vars<'_> {
+    /// A URL template rendered with each value encoded for where it lands.
+    fn url_text(&self, t: &Template, key: &str) -> Result<String, BuildError> {
+        render_url(t, &mut |p| self.resolve(p)).map_err(|e| match e {
+            UrlError::DotSegment(ph) => BuildError::Response(format!(
+                "the value of {ph} is a dot segment (`.` or `..`) in the path of `{key}` = {:?}; refusing a request whose path it would move",
+                t.raw()
+            )),
+            UrlError::OriginChanged(ph) => BuildError::Response(format!(
+                "the value of {ph} changes the origin of `{key}` = {:?}; refusing to send the request (and the credential) elsewhere",
+                t.raw()
+            )),
+        })
+    }
+}
+
+fn not_absolute(e: impl std::fmt::Display) -> BuildError {
+    BuildError::Config(format!(
+        "the request URL is not an absolute URL ({e}); check `url` and the variables it uses"
+    ))
+}
+
 /// Renders a request: the first of a walk (`later == false`, `[request]`) or a later page
-/// (`[next_request]` fields over `[request]`, or the returned URL).
+/// (`[next_request]` fields over `[request]`, or the returned URL). A request goes only to the
+/// origin of the first request's URL or one of `trusted` (the file's `trusted_origins`).
 pub(crate) fn build(
     spec: &StreamSpec,
     bodies: &(Option<BodyTemplate>, Option<BodyTemplate>),
     vars: &Vars<'_>,
     later: bool,
-) -> Result<BuiltRequest, String> {
+    trusted: &[String],
+) -> Result<BuiltRequest, BuildError> {
     let first = &spec.request;
     let next = spec.next_request.as_ref().filter(|_| later);
     let method = next.and_then(|n| n.method).unwrap_or(first.method);
@@ -175,18 +226,33 @@ pub(crate) fn build(
         Some(Continuation::Url(u)) if later => Some(u.as_str()),
         _ => None,
     };
-    let url_text = match (follow, next.and_then(|n| n.url.as_ref())) {
-        (Some(u), _) => u.to_owned(),
-        (None, Some(t)) => vars.text(t),
-        (None, None) => vars.text(&first.url),
+    let first_url =
+        reqwest::Url::parse(&vars.url_text(&first.url, "request.url")?).map_err(not_absolute)?;
+    let origins = Origins {
+        base: origin_of(&first_url),
+        trusted,
     };
-    let mut url = reqwest::Url::parse(&url_text).or_else(|e| {
-        // A relative next link: resolve it against the first request's URL.
-        reqwest::Url::parse(&vars.text(&first.url))
-            .and_then(|base| base.join(&url_text))
-            .map_err(|_| e)
-    })
-    .map_err(|e| format!("the request URL is not an absolute URL ({e}); check `url` and the variables it uses"))?;
+    // A relative next link resolves against the first request's URL.
+    let mut url = match (follow, next.and_then(|n| n.url.as_ref())) {
+        (Some(u), _) => reqwest::Url::parse(u)
+            .or_else(|_| first_url.join(u))
+            .map_err(|e| {
+                BuildError::Response(format!(
+                    "the next-page URL {} is not a URL ({e})",
+                    redact_url(u)
+                ))
+            })?,
+        (None, Some(t)) => {
+            let text = vars.url_text(t, "next_request.url")?;
+            reqwest::Url::parse(&text)
+                .or_else(|e| first_url.join(&text).map_err(|_| e))
+                .map_err(not_absolute)?
+        }
+        (None, None) => first_url.clone(),
+    };
+    if !origins.allows(&url) {
+        return Err(BuildError::Response(origins.refusal(&url)));
+    }
     let query = match (next.and_then(|n| n.query.as_ref()), follow) {
         (Some(q), _) => Some(q),
         (None, Some(_)) => None,
@@ -269,7 +335,7 @@ type = "last_token"
             limit: 50,
             continuation: None,
         };
-        let first = build(spec, &loaded.bodies[0], &v, false).unwrap();
+        let first = build(spec, &loaded.bodies[0], &v, false, &[]).unwrap();
         assert_eq!(
             first.url.as_str(),
             "https://api.example.com/v1/events?from=1772323200000"
@@ -281,7 +347,7 @@ type = "last_token"
         // A relative next link resolves against the first URL; no query is added to it.
         let next = Continuation::Url("/v1/events?page=2".into());
         v.continuation = Some(&next);
-        let later = build(spec, &loaded.bodies[0], &v, true).unwrap();
+        let later = build(spec, &loaded.bodies[0], &v, true, &[]).unwrap();
         assert_eq!(
             later.url.as_str(),
             "https://api.example.com/v1/events?page=2"

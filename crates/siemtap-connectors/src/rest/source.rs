@@ -182,7 +182,12 @@ pub(crate) fn limiter(l: &Limits) -> RateLimiter {
         rate = rate.min((f64::from(d) - b).max(0.5) / 86_400.0);
     }
     let rate = if rate.is_finite() { rate } else { 0.0 };
-    RateLimiter::new(rate, burst, l.requests_per_hour)
+    // Never more than `requests_per_second` in any second, the burst included.
+    let per_second_cap = l
+        .requests_per_second
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .map(|r| r.floor().clamp(1.0, f64::from(u32::MAX)) as u32);
+    RateLimiter::with_caps(rate, burst, per_second_cap, l.requests_per_hour)
 }
 
 /// Builds the source for `opts`.

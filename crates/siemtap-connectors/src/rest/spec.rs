@@ -50,6 +50,10 @@ pub struct ConnectorFile {
     /// Client-side request budget, shared by every stream using the same credential.
     #[serde(default)]
     pub limits: Limits,
+    /// Origins besides the first request's (`https://cdn.example.com`) that next-page URLs
+    /// may name: requests there carry the credential too. Any other origin is an error.
+    #[serde(default)]
+    pub trusted_origins: Vec<String>,
     /// The feeds, in run order.
     pub streams: Vec<StreamSpec>,
 }

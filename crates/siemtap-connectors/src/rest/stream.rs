@@ -90,8 +90,9 @@ impl RestStream {
             continuation: walk.continuation.as_ref(),
         };
         let bodies = &shared.compiled.bodies[self.index];
-        let req = build(spec, bodies, &vars, walk.later)
-            .map_err(|why| Failure::new(ErrorCode::ConfigInvalid, self.name, why))?;
+        let trusted = &shared.compiled.file.trusted_origins;
+        let req = build(spec, bodies, &vars, walk.later, trusted)
+            .map_err(|e| e.into_failure(self.name))?;
         let resp = self.send(&req, ctx).await?;
         self.pages += 1;
         self.page(&walk, &req, &resp, limit, now)

@@ -173,6 +173,25 @@ impl Template {
         Ok(out)
     }
 
+    /// Renders to a string; `insert` gets the text rendered so far and a placeholder, and
+    /// returns the text to put there (URL templates encode a value by where it lands).
+    pub fn render_encoded<E>(
+        &self,
+        insert: &mut impl FnMut(&str, &Placeholder) -> Result<String, E>,
+    ) -> Result<String, E> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(t) => out.push_str(t),
+                Part::Slot(p) => {
+                    let text = insert(&out, p)?;
+                    out.push_str(&text);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Renders to a JSON value: a lone placeholder keeps its type (numbers stay numbers).
     pub fn render_value<E>(
         &self,

@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use super::faults::Action;
+use super::server::CutBody;
 
 /// A JSON error body: `{"status":N,"message":"..."}`.
 pub(crate) fn error_body(status: u16, message: &str) -> Vec<u8> {
@@ -73,6 +74,12 @@ pub(crate) fn finish(
             "application/json",
             body[..keep.min(body.len())].to_vec(),
         )
+    } else if let Some(f) = a.cut_body_at {
+        // The whole body goes out with its length; the connection is cut after `keep` bytes.
+        let keep = ((body.len() as f64) * f).floor() as u64;
+        let mut resp = json(status, body);
+        resp.extensions_mut().insert(CutBody(keep));
+        return (resp, keep);
     } else {
         (status, "application/json", body)
     };

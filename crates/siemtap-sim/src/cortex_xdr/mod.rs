@@ -69,7 +69,7 @@
 //! ## Faults
 //!
 //! All shared per-request knobs (`status` + `retry_after`, `burst`, `delay_ms`,
-//! `drop_connection`, `truncate_body_at`, `invalid_json`, `html_body`, `wrong_content_type`,
+//! `drop_connection`, `truncate_body_at`, `cut_body_at`, `invalid_json`, `html_body`, `wrong_content_type`,
 //! `empty_200`), with match keys `path`, `path_prefix`, `method`, `stream` (`alerts` for both
 //! alert endpoints, `incidents`), `search_from`, `after_clock` and the triggers; the tenant is
 //! unset, so a `tenant` key never matches. XDR additions:

@@ -96,7 +96,7 @@
 //! ## Faults (spec §5.5)
 //!
 //! All common knobs (`status` + `retry_after`, `burst`, `delay_ms`, `drop_connection`,
-//! `truncate_body_at`, `invalid_json`, `html_body`, `wrong_content_type`, `empty_200`,
+//! `truncate_body_at`, `cut_body_at`, `invalid_json`, `html_body`, `wrong_content_type`, `empty_200`,
 //! `token_expiry`) apply; match `stream` is `siem` or `people`, `tenant` is `default`. Body
 //! knobs apply to SIEM 200s and 204s and to People pages. Proofpoint knobs:
 //! - `quota_exhausted: true` (per request) — 429 as if the bucket were empty (not counted as

@@ -12,12 +12,14 @@
 //! |               | duplicates; stdout ≤ 1 page per kill), kills inside the state write,    |
 //! |               | the fault matrix (a table in code), canaries in every tier and level,   |
 //! |               | a vendor echoing the Authorization header                               |
+//! | `cut_body`    | a body cut off mid-read is retried; the run delivers everything         |
 //! | `lock`        | a concurrent run exits 3 naming the holder's pid; state intact          |
 //! | `canary`      | a canary secret in every tier appears in no output channel              |
 //! | `checklist`   | static checklist proofs: install modes, secrets template, ignore file,  |
 //! |               | no child processes in product code                                      |
 //! | `cortex_xdr`  | XDR: drain = oracle, late alerts, mid-paging incident updates, kills,   |
 //! |               | 429/401/invalid body → one event and no cursor advance, key canaries    |
+//! | `trusted_origins` | `validate` shows a connector file's trusted origins, refuses bad ones |
 //! | `tenants`     | multi-tenant isolation, per-tenant state and events                      |
 //! | `config_file` | `run --config` with a built-in source; `validate` names file:line:key   |
 //! | `config`      | configuration and state errors: error event, exit code, message        |
@@ -48,6 +50,7 @@ mod config;
 mod config_file;
 mod config_secrets;
 mod cortex_xdr;
+mod cut_body;
 mod demo;
 mod docs;
 mod drain;
@@ -56,6 +59,7 @@ mod lock;
 mod proofpoint;
 mod proxy_env;
 mod tenants;
+mod trusted_origins;
 mod wazuh;
 mod wazuh_cli;
 mod wazuh_delivery;

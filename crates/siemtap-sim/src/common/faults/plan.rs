@@ -122,6 +122,10 @@ pub struct Action {
     pub delay_ms: Option<u64>,
     /// Cut the (otherwise correct) body to this fraction of its bytes.
     pub truncate_body_at: Option<f64>,
+    /// Declare the whole body's `Content-Length` but send only this fraction of its bytes,
+    /// then close the connection: a body cut off mid-read (the client sees "end of file
+    /// before message length reached").
+    pub cut_body_at: Option<f64>,
     /// Replace the body with invalid JSON.
     #[serde(default)]
     pub invalid_json: bool,
@@ -263,6 +267,9 @@ impl FaultPlan {
             }
             if a.truncate_body_at.is_some_and(|f| !(0.0..1.0).contains(&f)) {
                 return err("action.truncate_body_at must be a fraction within 0..1");
+            }
+            if a.cut_body_at.is_some_and(|f| !(0.0..1.0).contains(&f)) {
+                return err("action.cut_body_at must be a fraction within 0..1");
             }
             if a.late_events
                 .is_some_and(|l| !(0.0..=1.0).contains(&l.fraction))

@@ -163,6 +163,16 @@ pub const ROWS: &[Row] = &[
         all(Error("API_INVALID_RESPONSE")),
     ),
     row(
+        "body cut off mid-read once (`Content-Length` promises more)",
+        r#"{"cut_body_at":0.5}"#,
+        all(Absorbed),
+    ),
+    row(
+        "body cut off mid-read ×9",
+        r#"{"cut_body_at":0.5,"burst":8}"#,
+        all(Error("API_CONNECTION_ERROR")),
+    ),
+    row(
         "invalid JSON",
         r#"{"invalid_json":true}"#,
         all(Error("API_INVALID_RESPONSE")),
