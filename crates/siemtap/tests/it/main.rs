@@ -13,6 +13,7 @@
 //! |               | the fault matrix (a table in code), canaries in every tier and level,   |
 //! |               | a vendor echoing the Authorization header                               |
 //! | `lock`        | a concurrent run exits 3 naming the holder's pid; state intact          |
+//! | `planted_links`| a symlink planted at the log, lock or output file: refused, target intact |
 //! | `canary`      | a canary secret in every tier appears in no output channel              |
 //! | `cortex_xdr`  | XDR: drain = oracle, late alerts, mid-paging incident updates, kills,   |
 //! |               | 429/401/invalid body → one event and no cursor advance, key canaries    |
@@ -47,6 +48,7 @@ mod docs;
 mod drain;
 mod faults;
 mod lock;
+mod planted_links;
 mod proofpoint;
 mod tenants;
 mod wazuh;
