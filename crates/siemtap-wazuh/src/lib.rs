@@ -13,6 +13,7 @@ pub mod generate;
 pub mod ini;
 pub mod install;
 pub mod install_files;
+mod install_exec;
 pub mod logtest;
 pub mod model;
 pub mod osregex;
