@@ -61,7 +61,9 @@ pub fn create_temp_beside(target: &Path, mode: u32) -> Result<(PathBuf, File), F
         what: "create a temp file",
         source: io::Error::new(
             io::ErrorKind::AlreadyExists,
-            format!("{MAX_TRIES} temp file names were all taken; remove the stale `{prefix}*{TEMP_SUFFIX}` files"),
+            format!(
+                "{MAX_TRIES} temp file names were all taken; remove the stale `{prefix}*{TEMP_SUFFIX}` files"
+            ),
         ),
     })
 }

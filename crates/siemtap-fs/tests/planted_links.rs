@@ -98,7 +98,14 @@ fn a_file_of_another_owner_is_refused_with_the_chown_fix() {
     std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
     let err = open_for_write(&path, WriteMode::Truncate, 0o640).unwrap_err();
     assert!(
-        matches!(err, FsError::WrongOwner { owner: 65534, euid: 0, .. }),
+        matches!(
+            err,
+            FsError::WrongOwner {
+                owner: 65534,
+                euid: 0,
+                ..
+            }
+        ),
         "{err}"
     );
     let msg = err.to_string();

@@ -41,15 +41,16 @@ impl FileSink {
         }
         // Never through a symlink or a hard link, and only a file of the running user: the
         // recovery below may cut it (siemtap-fs).
-        let file = siemtap_fs::open_for_write(path, siemtap_fs::WriteMode::Keep, 0o640).map_err(
-            |e| match e {
-                siemtap_fs::FsError::Io { source, .. } => fail("cannot open", source),
-                refused => SinkError {
-                    sink: id.clone(),
-                    message: refused.to_string(),
-                },
-            },
-        )?;
+        let file =
+            siemtap_fs::open_for_write(path, siemtap_fs::WriteMode::Keep, 0o640).map_err(|e| {
+                match e {
+                    siemtap_fs::FsError::Io { source, .. } => fail("cannot open", source),
+                    refused => SinkError {
+                        sink: id.clone(),
+                        message: refused.to_string(),
+                    },
+                }
+            })?;
         let mut len = file.metadata().map_err(|e| fail("cannot stat", e))?.len();
         match committed {
             Some(c) if len > c => {

@@ -61,7 +61,12 @@ fn a_planted_state_symlink_is_refused_not_read_or_replaced() {
     std::os::unix::fs::symlink(&victim, &state).unwrap();
     let err = StateStore::open(&state).unwrap_err();
     assert_names(&err, &state, "remove the link");
-    assert!(fs::symlink_metadata(&state).unwrap().file_type().is_symlink());
+    assert!(
+        fs::symlink_metadata(&state)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert_eq!(fs::read(&victim).unwrap(), SECRET);
 }
 

@@ -201,7 +201,10 @@ pub enum InstallError {
     Ownership(String),
 }
 
-pub(crate) fn io<'a>(path: &'a Path, what: &'static str) -> impl FnOnce(std::io::Error) -> InstallError + 'a {
+pub(crate) fn io<'a>(
+    path: &'a Path,
+    what: &'static str,
+) -> impl FnOnce(std::io::Error) -> InstallError + 'a {
     move |source| InstallError::Io {
         path: path.display().to_string(),
         what,

@@ -45,7 +45,12 @@ pub fn execute(steps: &[Step], skip_chown: bool) -> Result<Outcome, InstallError
             }
             Action::Copy(from) => {
                 let mut src = File::open(from).map_err(io(from, "copy"))?;
-                replace(path, s.mode, |f| io::copy(&mut src, f).map(drop), &mut chown)?;
+                replace(
+                    path,
+                    s.mode,
+                    |f| io::copy(&mut src, f).map(drop),
+                    &mut chown,
+                )?;
             }
             Action::Write {
                 contents,
@@ -128,7 +133,12 @@ fn merge_ossec_conf(
     let mut file = siemtap_fs::open_for_read(conf, Expect::WRITE).map_err(refused)?;
     let mut existing = String::new();
     io::Read::read_to_string(&mut file, &mut existing).map_err(io(conf, "read"))?;
-    let conf_mode = file.metadata().map_err(io(conf, "stat"))?.permissions().mode() & 0o7777;
+    let conf_mode = file
+        .metadata()
+        .map_err(io(conf, "stat"))?
+        .permissions()
+        .mode()
+        & 0o7777;
     drop(file);
     let new = match merge(&conf.display().to_string(), &existing, block, tags)? {
         Merge::Unchanged => return Ok(None),

@@ -81,7 +81,10 @@ fn planted_temp_file_links_are_never_written_through() {
     assert!(fs::read(&l.victim).unwrap() == SECRET, "victim changed");
     assert_eq!(mode(&l.victim), 0o644 & !umask(), "victim mode unchanged");
     let rules = fs::read_to_string(p.join("etc/rules/siemtap_1password_rules.xml")).unwrap();
-    assert!(rules.contains("<rule id=\"100754\""), "installed all the same");
+    assert!(
+        rules.contains("<rule id=\"100754\""),
+        "installed all the same"
+    );
 }
 
 #[test]
@@ -168,11 +171,19 @@ fn state_and_log_belong_to_the_run_user_and_are_not_group_writable() {
     };
     for (rel, mode) in [("var/wodles/siemtap", 0o750), ("logs/siemtap.log", 0o640)] {
         let s = find(rel);
-        assert_eq!((s.owner, s.group, s.mode), ("wazuh", "wazuh", mode), "{rel}");
+        assert_eq!(
+            (s.owner, s.group, s.mode),
+            ("wazuh", "wazuh", mode),
+            "{rel}"
+        );
     }
     // Read before the privilege drop: root's, readable by the group.
     for rel in ["wodles/siemtap/siemtap.toml", "wodles/siemtap/.secrets"] {
         let s = find(rel);
-        assert_eq!((s.owner, s.group, s.mode), ("root", "wazuh", 0o640), "{rel}");
+        assert_eq!(
+            (s.owner, s.group, s.mode),
+            ("root", "wazuh", 0o640),
+            "{rel}"
+        );
     }
 }

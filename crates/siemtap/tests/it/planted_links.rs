@@ -26,7 +26,11 @@ fn a_planted_log_file_symlink_is_refused_not_appended_to() {
     let work = Workdir::new();
     let victim = plant(&work, &work.log());
     let out = run(&sim, &work).output();
-    assert_eq!(out.status.code(), Some(2), "a usage error: the log cannot be opened");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a usage error: the log cannot be opened"
+    );
     assert_eq!(fs::read(&victim).unwrap(), SECRET, "victim unchanged");
     // Where the message goes when no log can be opened is issue 10 item 10; once it reaches
     // stderr it must name the link and the fix (the message itself: siemtap-fs tests).
