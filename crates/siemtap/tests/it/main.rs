@@ -28,6 +28,7 @@
 //! |               | over a fake socket, systemd units, ossec-conf/docs consistency           |
 //! | `wazuh_socket`| `--output wazuh-socket:PATH`: one datagram per oracle id in analysisd's   |
 //! |               | format; no listener → exit 1, no cursor advance; then full delivery      |
+//! | `wrong_type_state`| a state value of the wrong type: STATE_READ_ERROR, exit 4, file untouched |
 //! | `proofpoint`  | Proofpoint: drain = oracle, late events, 7-day catch-up under kills, faults, gaps, canaries |
 
 // Campaign tests print their figures (docs/reliability.md quotes them) on stderr.
@@ -54,3 +55,4 @@ mod tenants;
 mod wazuh;
 mod wazuh_delivery;
 mod wazuh_socket;
+mod wrong_type_state;
