@@ -64,10 +64,9 @@ pub enum FsError {
     /// The file is owned by another user than the one siemtap runs as.
     #[error(
         "refusing to write {}: it is owned by {owner_name} (uid {owner}), not by {user} (uid \
-         {euid}) that siemtap runs as; if an older siemtap left it owned by root, give it to \
-         this user with `chown {user} {}` and run again",
+         {euid}) that siemtap runs as; {fix}",
         path.display(),
-        path.display()
+        fix = owner_fix(path, owner_name, user, *euid)
     )]
     WrongOwner {
         /// The refused path.
@@ -94,6 +93,23 @@ pub enum FsError {
     },
 }
 
+/// The fix for [`FsError::WrongOwner`]: normally give the file to the running user (an older
+/// siemtap ran as root and left it root's); when running as root, run as the owner instead.
+fn owner_fix(path: &std::path::Path, owner_name: &str, user: &str, euid: u32) -> String {
+    let p = path.display();
+    if euid == 0 {
+        format!(
+            "run siemtap as {owner_name}, the user it normally runs as (e.g. `sudo -u \
+             {owner_name} siemtap ...`), or if root should own it, `chown {user} {p}`"
+        )
+    } else {
+        format!(
+            "if an older siemtap left it owned by root, give it to this user with \
+             `chown {user} {p}` and run again"
+        )
+    }
+}
+
 impl FsError {
     /// Whether this is an [`FsError::Io`] with [`io::ErrorKind::NotFound`].
     pub fn is_not_found(&self) -> bool {
@@ -108,5 +124,29 @@ impl FsError {
             _ => io::ErrorKind::Other,
         };
         io::Error::new(kind, self.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_root_owned_file_after_the_privilege_drop_names_the_chown_fix() {
+        let err = FsError::WrongOwner {
+            path: PathBuf::from("/var/ossec/var/wodles/siemtap/1password.state.json.lock"),
+            owner: 0,
+            owner_name: "root".into(),
+            euid: 998,
+            user: "wazuh".into(),
+        };
+        let msg = err.to_string();
+        assert!(
+            msg.contains("owned by root (uid 0), not by wazuh (uid 998)")
+                && msg.contains(
+                    "`chown wazuh /var/ossec/var/wodles/siemtap/1password.state.json.lock`"
+                ),
+            "{msg}"
+        );
     }
 }
