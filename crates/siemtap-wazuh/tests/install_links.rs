@@ -72,7 +72,13 @@ fn planted_temp_file_links_are_never_written_through() {
         p.join("etc/rules/siemtap_health_rules.xml"),
         p.join("wodles/siemtap/siemtap"),
         p.join("wodles/siemtap/siemtap.toml"),
+        p.join("wodles/siemtap/.secrets"),
+        p.join("logs/siemtap.log"),
+        p.join("../../etc/systemd/system/siemtap@.service"),
     ] {
+        if let Some(dir) = target.parent() {
+            fs::create_dir_all(dir).unwrap();
+        }
         for name in temp_names(&target) {
             link(&l.victim, &name);
         }
