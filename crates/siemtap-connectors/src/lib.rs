@@ -1,6 +1,7 @@
 //! Built-in connectors. Each is one module directory plus one line in [`REGISTRY`]; nothing
 //! here knows which sink runs.
 
+pub mod common;
 pub mod cortex_xdr;
 mod http_failure;
 pub mod onepassword;

@@ -27,6 +27,13 @@ pub trait Source: Send {
     fn shaper(&self) -> &dyn Shaper;
     /// The streams selected for this run, in run order (the summary reports each).
     fn selected_streams(&self) -> Vec<&'static str>;
+    /// Checks the stored position of the selected stream `stream` (its cursor and tuning as
+    /// read from the state file) with the same rules the stream's fetch applies: a value of
+    /// the wrong JSON type, or one the stream cannot interpret, is `Err` with a sentence saying
+    /// which key and what it should be. The run then stops before anything is requested or
+    /// written, exactly as for an unparsable state file
+    /// ([`crate::runner::check_positions`]). Never reset a value silently instead.
+    fn check_position(&self, stream: &str, state: &StreamState) -> Result<(), String>;
     /// Checks credentials and capabilities (e.g. 1Password introspect) and returns the
     /// streams to run. An error means none of the selected streams can run.
     fn open(&mut self, ctx: FetchContext) -> BoxFuture<'_, Result<Opened, Failure>>;

@@ -109,6 +109,7 @@ fn check_permissions(path: &Path, meta: &std::fs::Metadata) -> Result<(), Secret
             mode,
         });
     }
+    warn_if_foreign_owner(path, meta);
     if mode & 0o020 != 0 {
         tracing::warn!(
             path = %path.display(),
@@ -121,8 +122,52 @@ fn check_permissions(path: &Path, meta: &std::fs::Metadata) -> Result<(), Secret
     Ok(())
 }
 
+/// Whether a secrets file owned by `owner` is suspicious for a process running as `euid`:
+/// anyone but root (the documented owner, root:wazuh 0640) or the running user could have
+/// replaced the credentials (e.g. pointed `OP_BASE_URL` at their own host).
+pub(crate) fn foreign_owner(owner: u32, euid: u32) -> bool {
+    owner != 0 && owner != euid
+}
+
+/// Warn (not refuse: the file may be legitimately managed by a deployment tool's user) when
+/// [`foreign_owner`] says so, naming the file, its owner and the fix.
+#[cfg(unix)]
+fn warn_if_foreign_owner(path: &Path, meta: &std::fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    let euid = siemtap_fs::euid();
+    if foreign_owner(meta.uid(), euid) {
+        tracing::warn!(
+            path = %path.display(),
+            owner = meta.uid(),
+            "secrets file {} is owned by {} (uid {}), not by root or the user siemtap runs as \
+             (uid {euid}): that user can change the credentials siemtap sends; fix: \
+             `chown root:wazuh {}` (the documented owner, mode 0640)",
+            path.display(),
+            siemtap_fs::user_name(meta.uid()),
+            meta.uid(),
+            path.display()
+        );
+    }
+}
+
 /// Non-Unix platforms have no mode bits to check.
 #[cfg(not(unix))]
 fn check_permissions(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), SecretsError> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_root_or_the_running_user_may_own_the_secrets_file() {
+        // root:wazuh is the documented owner; the running user is fine too (a dev setup).
+        assert!(!foreign_owner(0, 998));
+        assert!(!foreign_owner(998, 998));
+        assert!(!foreign_owner(0, 0));
+        // Anyone else could have replaced the credentials.
+        assert!(foreign_owner(1000, 998));
+        assert!(foreign_owner(65534, 0));
+    }
 }

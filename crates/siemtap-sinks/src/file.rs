@@ -1,6 +1,5 @@
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use siemtap_core::{Batch, BoxFuture, Delivery, Sink, SinkError};
@@ -22,7 +21,8 @@ impl FileSink {
         format!("file:{}", abs.display())
     }
 
-    /// Opens (creating, mode 0640) the file for appending. `committed` is the largest length
+    /// Opens (creating, mode 0640) the file for appending; a symlink, a hard-linked file or a
+    /// file of another user is refused (the message names the path and the fix). `committed` is the largest length
     /// any state file recorded for it: bytes beyond it were written by a run that died before
     /// committing, and are cut so the re-fetch does not duplicate them. A file shorter than
     /// `committed` was rotated or truncated by someone else; it is appended to as is.
@@ -39,14 +39,18 @@ impl FileSink {
             std::fs::create_dir_all(parent)
                 .map_err(|e| fail("cannot create the directory of", e))?;
         }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o640)
-            .open(path)
-            .map_err(|e| fail("cannot open", e))?;
+        // Never through a symlink or a hard link, and only a file of the running user: the
+        // recovery below may cut it (siemtap-fs).
+        let file =
+            siemtap_fs::open_for_write(path, siemtap_fs::WriteMode::Keep, 0o640).map_err(|e| {
+                match e {
+                    siemtap_fs::FsError::Io { source, .. } => fail("cannot open", source),
+                    refused => SinkError {
+                        sink: id.clone(),
+                        message: refused.to_string(),
+                    },
+                }
+            })?;
         let mut len = file.metadata().map_err(|e| fail("cannot stat", e))?.len();
         match committed {
             Some(c) if len > c => {

@@ -83,6 +83,11 @@ pub enum StateError {
         /// The underlying error.
         source: io::Error,
     },
+    /// The state file, its lock, a temp file or the directory was refused: a symbolic link,
+    /// a hard link, not a regular file, or owned by another user (the message says which, and
+    /// the fix).
+    #[error(transparent)]
+    Refused(siemtap_fs::FsError),
     /// A stream key that cannot be stored (empty).
     #[error("invalid stream key {key:?}: {reason}")]
     InvalidKey {
@@ -91,6 +96,16 @@ pub enum StateError {
         /// Why it was rejected.
         reason: &'static str,
     },
+}
+
+impl StateError {
+    /// `err` for `path`: a refusal as [`StateError::Refused`], an I/O error through `io`.
+    pub(crate) fn from_fs(err: siemtap_fs::FsError, io: impl FnOnce(io::Error) -> Self) -> Self {
+        match err {
+            siemtap_fs::FsError::Io { source, .. } => io(source),
+            refused => Self::Refused(refused),
+        }
+    }
 }
 
 fn holder_text(pid: Option<u32>) -> String {

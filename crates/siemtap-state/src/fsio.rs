@@ -1,9 +1,10 @@
 //! File-system primitives: parent directory creation, reading, atomic replacement.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+
+use siemtap_fs::{Expect, TEMP_SUFFIX, temp_prefix};
 
 use crate::StateError;
 
@@ -11,11 +12,6 @@ use crate::StateError;
 const DIR_MODE: u32 = 0o750;
 /// Mode of state and lock files this crate creates.
 pub(crate) const FILE_MODE: u32 = 0o640;
-/// Suffix of temp files (`.<file name>.<pid>.<n>.tmp`).
-const TMP_SUFFIX: &str = ".tmp";
-
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 /// The directory holding `path` (`.` for a bare file name).
 pub(crate) fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
@@ -24,11 +20,12 @@ pub(crate) fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
-/// Create the parent directory of `path` (mode 0o750) if missing.
+/// Create the parent directory of `path` (mode 0o750) if missing; refuse one that is a
+/// symbolic link.
 pub(crate) fn ensure_parent_dir(path: &Path) -> Result<(), StateError> {
     let dir = parent_dir(path);
     if dir.is_dir() {
-        return Ok(());
+        return check_dir(&dir);
     }
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
@@ -39,35 +36,33 @@ pub(crate) fn ensure_parent_dir(path: &Path) -> Result<(), StateError> {
         source,
     })?;
     tracing::info!(dir = %dir.display(), "created state directory");
-    Ok(())
+    check_dir(&dir)
 }
 
-/// Open options that create a file with [`FILE_MODE`] on unix.
-pub(crate) fn create_options() -> OpenOptions {
-    let mut opts = OpenOptions::new();
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, FILE_MODE);
-    opts
-}
-
-/// The file's bytes, `None` if it does not exist.
-pub(crate) fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(StateError::Read {
-            path: path.to_path_buf(),
+fn check_dir(dir: &Path) -> Result<(), StateError> {
+    siemtap_fs::check_dir(dir).map_err(|e| {
+        StateError::from_fs(e, |source| StateError::Write {
+            path: dir.to_path_buf(),
             source,
-        }),
-    }
+        })
+    })
 }
 
-fn tmp_prefix(path: &Path) -> String {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    format!(".{name}.")
+/// The file's bytes, `None` if it does not exist. Never through a symlink; `expect` says
+/// whether it must also be ours with one link (a store about to rewrite it) or not (a reader).
+pub(crate) fn read_if_exists(path: &Path, expect: Expect) -> Result<Option<Vec<u8>>, StateError> {
+    let read_err = |source| StateError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = match siemtap_fs::open_for_read(path, expect) {
+        Ok(file) => file,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(StateError::from_fs(e, read_err)),
+    };
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(read_err)?;
+    Ok(Some(bytes))
 }
 
 /// Replace `path` with `bytes` atomically: temp file in the same directory, write, fsync,
@@ -77,7 +72,7 @@ fn tmp_prefix(path: &Path) -> String {
 /// fsync failed, in which case `path` may already hold the new content).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     let dir = parent_dir(path);
-    let (tmp_path, file) = create_temp(path, &dir)?;
+    let (tmp_path, file) = create_temp(path)?;
     let staged = stage(&file, path, bytes).and_then(|()| {
         fs::rename(&tmp_path, path).map_err(|source| StateError::Write {
             path: path.to_path_buf(),
@@ -91,24 +86,25 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> 
         }
         return Err(e);
     }
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|source| StateError::Write { path: dir, source })
+    let write_err = |source| StateError::Write {
+        path: dir.clone(),
+        source,
+    };
+    siemtap_fs::open_dir(&dir)
+        .map_err(|e| StateError::from_fs(e, write_err))?
+        .sync_all()
+        .map_err(write_err)
 }
 
-fn create_temp(path: &Path, dir: &Path) -> Result<(PathBuf, File), StateError> {
-    let prefix = tmp_prefix(path);
-    let pid = std::process::id();
-    loop {
-        let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!("{prefix}{pid}.{n}{TMP_SUFFIX}"));
-        match create_options().write(true).create_new(true).open(&tmp) {
-            Ok(file) => return Ok((tmp, file)),
-            // left behind by a crashed process that had our pid: try the next name
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(source) => return Err(StateError::Write { path: tmp, source }),
-        }
-    }
+/// A new temp file beside `path` (`O_EXCL | O_NOFOLLOW`: a name left by a crashed process
+/// with our pid, or planted, is skipped).
+fn create_temp(path: &Path) -> Result<(PathBuf, File), StateError> {
+    siemtap_fs::create_temp_beside(path, FILE_MODE).map_err(|e| {
+        StateError::from_fs(e, |source| StateError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    })
 }
 
 fn stage(mut file: &File, path: &Path, bytes: &[u8]) -> Result<(), StateError> {
@@ -116,10 +112,12 @@ fn stage(mut file: &File, path: &Path, bytes: &[u8]) -> Result<(), StateError> {
         path: path.to_path_buf(),
         source,
     };
-    match fs::metadata(path) {
-        Ok(meta) => file
+    // The mode of the file being replaced (not of a link's target: a link is replaced itself).
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_file() => file
             .set_permissions(meta.permissions())
             .map_err(write_err)?,
+        Ok(_) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(source) => {
             return Err(StateError::Read {
@@ -135,14 +133,14 @@ fn stage(mut file: &File, path: &Path, bytes: &[u8]) -> Result<(), StateError> {
 /// Remove temp files a crashed writer left beside `path`. Call only while holding the lock.
 pub(crate) fn remove_stale_temps(path: &Path) {
     let dir = parent_dir(path);
-    let prefix = tmp_prefix(path);
+    let prefix = temp_prefix(path);
     let Ok(entries) = fs::read_dir(&dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with(&prefix) && name.ends_with(TMP_SUFFIX) {
+        if name.starts_with(&prefix) && name.ends_with(TEMP_SUFFIX) {
             let stale = entry.path();
             match fs::remove_file(&stale) {
                 Ok(()) => tracing::info!(tmp = %stale.display(), "removed stale temp state file"),

@@ -40,6 +40,11 @@
 //! - `<state file>.lock`: created if missing (0o640) and never deleted; locked with
 //!   `File::try_lock` for the lifetime of the [`StateStore`] and holding the holder's pid.
 //! - A missing parent directory is created with mode 0o750.
+//! - None of these is opened through a symbolic link (`O_NOFOLLOW`, via `siemtap-fs`): the
+//!   lock and the state file must be regular files with one hard link, owned by the running
+//!   user, and the state directory must not be a symlink; anything else is
+//!   [`StateError::Refused`] naming the path and the fix (remove the link, `chown`). A reader
+//!   without the lock ([`read_state_file`]) only refuses symlinks and non-regular files.
 
 mod error;
 mod format;

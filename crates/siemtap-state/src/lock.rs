@@ -29,14 +29,11 @@ impl StateLock {
             path: path.clone(),
             source,
         };
-        // never truncate on open: the file may hold the current holder's pid
-        let mut file = fsio::create_options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(lock_err)?;
+        // Never truncate on open: the file may hold the current holder's pid. Never through a
+        // symlink or a hard link, and only a lock file of our own (siemtap-fs).
+        let mut file =
+            siemtap_fs::open_for_write(&path, siemtap_fs::WriteMode::Keep, fsio::FILE_MODE)
+                .map_err(|e| StateError::from_fs(e, lock_err))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

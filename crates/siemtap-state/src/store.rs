@@ -36,7 +36,7 @@ impl StateStore {
         fsio::ensure_parent_dir(path)?;
         let lock = StateLock::acquire(path)?;
         fsio::remove_stale_temps(path);
-        let snapshot = load(path)?.unwrap_or_default();
+        let snapshot = load(path, siemtap_fs::Expect::WRITE)?.unwrap_or_default();
         tracing::debug!(
             state = %path.display(),
             streams = snapshot.streams.len(),
@@ -321,7 +321,7 @@ fn check_key(key: &str) -> Result<(), StateError> {
 /// [`StateStore::open`].
 pub fn read_state_file(path: &Path) -> Result<Option<StateSnapshot>, StateError> {
     check_file_path(path)?;
-    load(path)
+    load(path, siemtap_fs::Expect::READ)
 }
 
 /// Parse the bytes of a state file without touching the disk (same rules as
@@ -330,8 +330,8 @@ pub fn parse_state_bytes(path: &Path, bytes: &[u8]) -> Result<StateSnapshot, Sta
     format::parse(path, bytes)
 }
 
-fn load(path: &Path) -> Result<Option<StateSnapshot>, StateError> {
-    fsio::read_if_exists(path)?
+fn load(path: &Path, expect: siemtap_fs::Expect) -> Result<Option<StateSnapshot>, StateError> {
+    fsio::read_if_exists(path, expect)?
         .map(|bytes| format::parse(path, &bytes))
         .transpose()
 }

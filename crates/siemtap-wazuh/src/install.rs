@@ -6,7 +6,6 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::check::check_sources;
@@ -16,8 +15,10 @@ use crate::install_files::{
     service_unit, timer_unit,
 };
 use crate::ossec_conf::{WodleOptions, sha256_file, wodle_stanza};
-use crate::ossec_merge::{Merge, managed_block, merge};
+use crate::ossec_merge::managed_block;
 use crate::render::render_file;
+
+pub use crate::install_exec::execute;
 
 /// What to install.
 #[derive(Clone, Debug)]
@@ -185,6 +186,10 @@ pub enum InstallError {
          --merge-ossec-conf to get the stanzas printed instead"
     )]
     NoOssecConf(String),
+    /// A path was refused: a symbolic link, a hard link, not a regular file or directory, or
+    /// owned by another user (the message names the path and the fix).
+    #[error(transparent)]
+    Refused(siemtap_fs::FsError),
     /// The managed block cannot be merged.
     #[error(transparent)]
     Merge(#[from] crate::ossec_merge::MergeError),
@@ -197,7 +202,10 @@ pub enum InstallError {
     Ownership(String),
 }
 
-fn io<'a>(path: &'a Path, what: &'static str) -> impl FnOnce(std::io::Error) -> InstallError + 'a {
+pub(crate) fn io<'a>(
+    path: &'a Path,
+    what: &'static str,
+) -> impl FnOnce(std::io::Error) -> InstallError + 'a {
     move |source| InstallError::Io {
         path: path.display().to_string(),
         what,
@@ -278,7 +286,10 @@ pub fn plan(o: &InstallOptions) -> Result<Vec<Step>, InstallError> {
             group: "wazuh",
             mode: 0o640,
         },
-        dir(p.join("var/wodles/siemtap"), "root", "wazuh", 0o770, false),
+        // What `siemtap run` writes (state, log) belongs to the user it runs as (`wazuh`,
+        // after dropping root) and is not group-writable: nobody else needs to write there,
+        // and a group that can write a directory can plant links in it.
+        dir(p.join("var/wodles/siemtap"), "wazuh", "wazuh", 0o750, false),
         dir(p.join("logs"), "wazuh", "wazuh", 0o770, true),
         Step {
             path: p.join("logs/siemtap.log"),
@@ -286,9 +297,9 @@ pub fn plan(o: &InstallOptions) -> Result<Vec<Step>, InstallError> {
                 contents: String::new(),
                 only_if_absent: true,
             },
-            owner: "root",
+            owner: "wazuh",
             group: "wazuh",
-            mode: 0o660,
+            mode: 0o640,
         },
         dir(p.join("etc/rules"), "root", "wazuh", 0o770, true),
     ];
@@ -439,123 +450,4 @@ pub fn backup_path(conf: &Path) -> PathBuf {
     let mut name = conf.file_name().unwrap_or_default().to_os_string();
     name.push(".siemtap.bak");
     conf.with_file_name(name)
-}
-
-/// Merges the block into `conf`: nothing is written when it is already there; otherwise
-/// the old file is copied to [`backup_path`] and the file rewritten in place (its owner,
-/// group and mode stay: analysisd and wazuh-control read it as group `wazuh`).
-fn merge_ossec_conf(
-    conf: &Path,
-    block: &str,
-    tags: &[String],
-) -> Result<Option<PathBuf>, InstallError> {
-    let existing = fs::read_to_string(conf).map_err(io(conf, "read"))?;
-    let new = match merge(&conf.display().to_string(), &existing, block, tags)? {
-        Merge::Unchanged => return Ok(None),
-        Merge::Added(t) | Merge::Replaced(t) => t,
-    };
-    let backup = backup_path(conf);
-    fs::copy(conf, &backup).map_err(io(&backup, "back up ossec.conf to"))?;
-    fs::write(conf, new).map_err(io(conf, "write"))?;
-    Ok(Some(backup))
-}
-
-fn set_mode(path: &Path, mode: u32) -> Result<(), InstallError> {
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io(path, "chmod"))
-}
-
-/// Carries out a plan. Owners are set last; with `skip_chown` they are left alone.
-pub fn execute(steps: &[Step], skip_chown: bool) -> Result<Outcome, InstallError> {
-    let mut out = Outcome::default();
-    let mut owned: Vec<&Step> = Vec::new();
-    for s in steps {
-        let path = &s.path;
-        match &s.action {
-            Action::Dir { keep_existing } => {
-                if path.is_dir() && *keep_existing {
-                    out.kept.push(path.clone());
-                    continue;
-                }
-                fs::create_dir_all(path).map_err(io(path, "create directory"))?;
-                set_mode(path, s.mode)?;
-            }
-            Action::Copy(from) => {
-                let tmp = path.with_extension("siemtap-new");
-                fs::copy(from, &tmp).map_err(io(from, "copy"))?;
-                set_mode(&tmp, s.mode)?;
-                fs::rename(&tmp, path).map_err(io(path, "rename into place"))?;
-            }
-            Action::Write {
-                contents,
-                only_if_absent,
-            } => {
-                if *only_if_absent && path.exists() {
-                    out.kept.push(path.clone());
-                    continue;
-                }
-                let tmp = path.with_extension("siemtap-new");
-                fs::write(&tmp, contents).map_err(io(&tmp, "write"))?;
-                set_mode(&tmp, s.mode)?;
-                fs::rename(&tmp, path).map_err(io(path, "rename into place"))?;
-            }
-            Action::MergeOssecConf { block, tags } => {
-                match merge_ossec_conf(path, block, tags)? {
-                    Some(backup) => {
-                        out.ossec_conf_backup = Some(backup);
-                        out.changed.push(path.clone());
-                    }
-                    None => out.kept.push(path.clone()),
-                }
-                // Owner and mode are the manager's: never changed.
-                continue;
-            }
-        }
-        out.changed.push(path.clone());
-        owned.push(s);
-    }
-    if !skip_chown {
-        chown_all(&owned)?;
-    }
-    Ok(out)
-}
-
-fn lookup(file: &str, name: &str) -> Option<u32> {
-    if name == "root" {
-        return Some(0);
-    }
-    let text = fs::read_to_string(file).ok()?;
-    text.lines().find_map(|l| {
-        let mut parts = l.split(':');
-        (parts.next()? == name).then(|| parts.nth(1)?.parse().ok())?
-    })
-}
-
-fn chown_all(steps: &[&Step]) -> Result<(), InstallError> {
-    let mut failures = Vec::new();
-    for s in steps {
-        let uid = lookup("/etc/passwd", s.owner);
-        let gid = lookup("/etc/group", s.group);
-        let (Some(uid), Some(gid)) = (uid, gid) else {
-            failures.push(format!(
-                "  chown {}:{} {}  (user or group not found in /etc/passwd, /etc/group: is the Wazuh manager installed?)",
-                s.owner,
-                s.group,
-                s.path.display()
-            ));
-            continue;
-        };
-        if let Err(e) = std::os::unix::fs::chown(&s.path, Some(uid), Some(gid)) {
-            failures.push(format!(
-                "  chown {}:{} {}  ({e})",
-                s.owner,
-                s.group,
-                s.path.display()
-            ));
-        }
-    }
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(InstallError::Ownership(failures.join("\n")))
-    }
 }

@@ -13,6 +13,7 @@ pub mod flatten;
 pub mod generate;
 pub mod ini;
 pub mod install;
+mod install_exec;
 pub mod install_files;
 pub mod logtest;
 pub mod model;

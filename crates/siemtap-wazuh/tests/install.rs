@@ -31,8 +31,8 @@ fn installs_the_documented_tree_with_modes() {
         ("wodles/siemtap", 0o750),
         ("wodles/siemtap/siemtap", 0o750),
         ("wodles/siemtap/.secrets", 0o640),
-        ("var/wodles/siemtap", 0o770),
-        ("logs/siemtap.log", 0o660),
+        ("var/wodles/siemtap", 0o750),
+        ("logs/siemtap.log", 0o640),
         ("etc/rules", 0o770),
         ("etc/rules/siemtap_1password_rules.xml", 0o660),
         ("etc/rules/siemtap_proofpoint_rules.xml", 0o660),
@@ -71,7 +71,10 @@ fn installs_the_documented_tree_with_modes() {
     );
     let leftovers: Vec<_> = walk(&prefix)
         .into_iter()
-        .filter(|p| p.to_string_lossy().ends_with("siemtap-new"))
+        .filter(|p| {
+            let name = p.to_string_lossy();
+            name.ends_with("siemtap-new") || name.ends_with(".tmp")
+        })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }

@@ -1,9 +1,7 @@
 //! Diagnostics: to a log file, or to stderr only when asked or on a terminal. Never stdout,
 //! and never stderr by default: the Wazuh command wodle turns every stderr line into an event.
 
-use std::fs::OpenOptions;
 use std::io::IsTerminal;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -58,11 +56,8 @@ pub fn init(target: &LogTarget, debug: u8) -> anyhow::Result<()> {
         .with_target(false);
     match target {
         LogTarget::File(path) => {
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .mode(0o640)
-                .open(path)
+            // Never through a symlink or a hard link, only a file of the running user.
+            let file = siemtap_fs::open_for_write(path, siemtap_fs::WriteMode::Append, 0o640)
                 .with_context(|| {
                     format!(
                         "cannot open log file {}; check --log-file and the directory's permissions",

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use siemtap_connectors::{Connector, DropInContext};
-use siemtap_core::runner::{RunOptions, Runner, SourceReport, StopSignal, fair_share};
+use siemtap_core::runner::{
+    RunOptions, Runner, SourceReport, StopSignal, check_positions, fair_share,
+};
 use siemtap_core::shape::Shaper;
 use siemtap_core::{ErrorCode, Failure, Sink, StateError, StateStore};
 use siemtap_http::{HttpClient, HttpConfig};
@@ -324,6 +326,19 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
             }
         }
     };
+    // A stored value a stream cannot use is corrupt state too: same event, same exit, no write.
+    if let Some(failure) = plan
+        .sources
+        .iter()
+        .find_map(|s| check_positions(&store, s.as_ref()).err())
+    {
+        let exit = emit_stateless(&output, plan.shaper.as_ref(), &failure).await;
+        return RunResult::early(if exit == Exit::Ok {
+            Exit::StateUnreadable
+        } else {
+            exit
+        });
+    }
     // The file sink recovers (truncates) under the state lock, so no other run is writing.
     let mut sink = match output.open(Some(&store)) {
         Ok(s) => s,

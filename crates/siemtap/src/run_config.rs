@@ -304,7 +304,17 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
                     StateStore::open(&p.plan.state_file)
                 };
                 match store {
-                    Ok(store) => ready.push((p, store)),
+                    // A stored value a stream cannot use is corrupt state, like a bad file.
+                    Ok(store) => match p.plan.sources.iter().find_map(|s| {
+                        siemtap_core::runner::check_positions(&store, s.as_ref()).err()
+                    }) {
+                        None => ready.push((p, store)),
+                        Some(mut failure) => {
+                            failure.message = format!("source {:?}: {}", p.name, failure.message);
+                            early.push((failure, Some(p.plan.shaper)));
+                            exit = Exit::StateUnreadable;
+                        }
+                    },
                     Err(e @ StateError::Locked { .. }) => {
                         report_fatal(&format!("source {:?}: {e}", p.name));
                         return Exit::Locked;

@@ -55,7 +55,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use siemtap_core::shape::Shaper;
-use siemtap_core::{BoxFuture, ErrorCode, Failure, FetchContext, Opened, Source, Stream};
+use siemtap_core::{
+    BoxFuture, ErrorCode, Failure, FetchContext, Opened, Source, Stream, StreamState,
+};
 use siemtap_http::{HttpClient, RateLimiter};
 use siemtap_secrets::{ChainSources, CredentialChain, CredentialKey, Secret};
 
@@ -159,6 +161,17 @@ impl Source for XdrSource {
 
     fn selected_streams(&self) -> Vec<&'static str> {
         self.tenant.settings.streams.clone()
+    }
+
+    /// `<stream>_cursor`: epoch ms or the stream's window object, read by the stream's parser.
+    fn check_position(&self, stream: &str, state: &StreamState) -> Result<(), String> {
+        let cursor = state.cursor.as_ref();
+        let checked = match stream {
+            "alerts" => walk::parse_cursor::<walk::AlertWindow>(cursor).map(drop),
+            "incidents" => walk::parse_cursor::<walk::IncidentWindow>(cursor).map(drop),
+            _ => Ok(()),
+        };
+        checked.map_err(|what| format!("state key {stream}_cursor is {what}"))
     }
 
     fn open(&mut self, _ctx: FetchContext) -> BoxFuture<'_, Result<Opened, Failure>> {

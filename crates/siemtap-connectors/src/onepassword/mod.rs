@@ -12,7 +12,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use siemtap_core::shape::Shaper;
-use siemtap_core::{BoxFuture, ErrorCode, Failure, FetchContext, Opened, Source, Stream};
+use siemtap_core::{
+    BoxFuture, ErrorCode, Failure, FetchContext, Opened, Source, Stream, StreamState,
+};
 use siemtap_http::{HttpClient, RateLimiter, RequestContext};
 use siemtap_secrets::{ChainSources, CredentialChain, CredentialKey, Secret};
 
@@ -167,6 +169,10 @@ impl Source for OnePasswordSource {
 
     fn selected_streams(&self) -> Vec<&'static str> {
         self.tenant.settings.streams.clone()
+    }
+
+    fn check_position(&self, stream: &str, state: &StreamState) -> Result<(), String> {
+        stream::check_cursor(stream, state)
     }
 
     fn open(&mut self, ctx: FetchContext) -> BoxFuture<'_, Result<Opened, Failure>> {

@@ -11,9 +11,20 @@ use siemtap_secrets::Secret;
 use super::api::{RequestBody, format_start_time, parse_page};
 use super::failures;
 use super::settings::{RETENTION, Settings};
+use crate::common::position::{JsonKind, expect_kind};
 
 /// Extra ledger time beyond the overlap, so ids at the edge of the window stay known.
 const LEDGER_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// The stored cursor is the vendor's opaque cursor string (or absent): anything else is
+/// corrupt state, never a reason to restart from the lookback window.
+pub fn check_cursor(stream: &str, state: &StreamState) -> Result<(), String> {
+    expect_kind(
+        &format!("{stream}_cursor"),
+        state.cursor.as_ref(),
+        &[JsonKind::String],
+    )
+}
 
 /// What every stream of one tenant shares.
 pub struct TenantContext {
@@ -105,6 +116,13 @@ impl OnePasswordStream {
     async fn fetch(&mut self, state: &StreamState, ctx: FetchContext) -> Result<Page, Failure> {
         let now = jiff::Timestamp::now();
         let mut notices = Vec::new();
+        check_cursor(self.name, state).map_err(|what| {
+            Failure::new(
+                ErrorCode::StateReadError,
+                self.name,
+                format!("{what}; fix it or reset the stream with `siemtap state reset`"),
+            )
+        })?;
         let body = match &state.cursor {
             Some(serde_json::Value::String(c)) if !c.is_empty() && self.restart_from.is_none() => {
                 RequestBody::Cursor(c.clone())

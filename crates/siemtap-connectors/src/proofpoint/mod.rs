@@ -37,7 +37,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use siemtap_core::shape::Shaper;
-use siemtap_core::{BoxFuture, ErrorCode, Failure, FetchContext, Opened, Source, Stream};
+use siemtap_core::{
+    BoxFuture, ErrorCode, Failure, FetchContext, Opened, Source, Stream, StreamState,
+};
 use siemtap_http::HttpClient;
 use siemtap_secrets::{ChainSources, CredentialChain, CredentialKey, Secret};
 
@@ -139,6 +141,17 @@ impl Source for ProofpointSource {
             .copied()
             .filter(|name| *name != "people" || s.people_interval.is_some())
             .collect()
+    }
+
+    /// `siem_cursor`/`siem_tuning` and `people_cursor`, read by the same parsers the streams use.
+    fn check_position(&self, stream: &str, state: &StreamState) -> Result<(), String> {
+        match stream {
+            "siem" => cursor::parse(state.cursor.as_ref(), state.tuning.as_ref()).map(drop),
+            "people" => people::PeopleCursor::from_value(state.cursor.as_ref())
+                .map(drop)
+                .map_err(|what| format!("state key people_cursor is unusable ({what})")),
+            _ => Ok(()),
+        }
     }
 
     fn open(&mut self, _ctx: FetchContext) -> BoxFuture<'_, Result<Opened, Failure>> {

@@ -178,6 +178,16 @@ pub(crate) fn step(
     }
 }
 
+/// Whether the stored cursor of `stream` fits its cursor type (the check [`step`] makes),
+/// for [`siemtap_core::Source::check_position`]: `Err` names the key and what it should be.
+pub(crate) fn check(spec: &StreamSpec, stream: &str, cursor: Option<&Value>) -> Result<(), String> {
+    step(spec, cursor, Timestamp::now(), DEFAULT_LOOKBACK)
+        .map(drop)
+        .map_err(|why| {
+            format!("state key {stream}_cursor does not fit this stream's cursor type ({why})")
+        })
+}
+
 /// The cursor to store after a page, and whether the stream has more to read now.
 /// `continuation`/`more` come from pagination, `newest` is the newest record time of the page.
 pub(crate) fn after_page(

@@ -318,6 +318,18 @@ impl Source for RestSource {
             .collect()
     }
 
+    fn check_position(
+        &self,
+        stream: &str,
+        state: &siemtap_core::StreamState,
+    ) -> Result<(), String> {
+        let file = &self.shared.compiled.file;
+        match file.streams.iter().find(|s| s.name == stream) {
+            Some(spec) => super::position::check(spec, stream, state.cursor.as_ref()),
+            None => Ok(()),
+        }
+    }
+
     fn open(&mut self, ctx: FetchContext) -> BoxFuture<'_, Result<Opened, Failure>> {
         Box::pin(async move {
             if let Some(oauth) = self.shared.auth.oauth2() {

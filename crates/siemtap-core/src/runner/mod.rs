@@ -3,9 +3,11 @@
 //! event and the next stream runs. Each source ends with a run summary.
 
 mod budget;
+mod positions;
 mod stream_run;
 
 pub use budget::{StopSignal, expired, fair_share};
+pub use positions::check_positions;
 
 use jiff::Timestamp;
 use tokio::time::Instant;

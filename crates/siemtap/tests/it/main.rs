@@ -14,6 +14,7 @@
 //! |               | a vendor echoing the Authorization header                               |
 //! | `cut_body`    | a body cut off mid-read is retried; the run delivers everything         |
 //! | `lock`        | a concurrent run exits 3 naming the holder's pid; state intact          |
+//! | `planted_links`| a symlink planted at the log, lock or output file: refused, target intact |
 //! | `canary`      | a canary secret in every tier appears in no output channel              |
 //! | `checklist`   | static checklist proofs: install modes, secrets template, ignore file,  |
 //! |               | no child processes in product code                                      |
@@ -34,6 +35,7 @@
 //! | `wazuh_socket`| `--output wazuh-socket:PATH`: one datagram per oracle id in analysisd's   |
 //! |               | format; no listener → exit 1, no cursor advance; then full delivery      |
 //! | `proxy_env`   | HTTP_PROXY / NO_PROXY from the environment are honoured                 |
+//! | `wrong_type_state`| a state value of the wrong type: STATE_READ_ERROR, exit 4, file untouched |
 //! | `proofpoint`  | Proofpoint: drain = oracle, late events, 7-day catch-up under kills, faults, gaps, canaries |
 
 // Campaign tests print their figures (docs/reliability.md quotes them) on stderr.
@@ -56,6 +58,7 @@ mod docs;
 mod drain;
 mod faults;
 mod lock;
+mod planted_links;
 mod proofpoint;
 mod proxy_env;
 mod tenants;
@@ -64,3 +67,4 @@ mod wazuh;
 mod wazuh_cli;
 mod wazuh_delivery;
 mod wazuh_socket;
+mod wrong_type_state;

@@ -322,8 +322,8 @@ fn install_into_a_prefix_builds_the_documented_tree() {
     assert_eq!(mode("wodles/siemtap"), 0o750);
     assert_eq!(mode("wodles/siemtap/siemtap"), 0o750);
     assert_eq!(mode("wodles/siemtap/.secrets"), 0o640);
-    assert_eq!(mode("var/wodles/siemtap"), 0o770);
-    assert_eq!(mode("logs/siemtap.log"), 0o660);
+    assert_eq!(mode("var/wodles/siemtap"), 0o750);
+    assert_eq!(mode("logs/siemtap.log"), 0o640);
     for c in ["1password", "proofpoint", "cortex_xdr"] {
         assert_eq!(mode(&format!("etc/rules/siemtap_{c}_rules.xml")), 0o660);
     }

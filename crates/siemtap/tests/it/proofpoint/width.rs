@@ -177,7 +177,15 @@ fn a_malformed_width_is_a_state_read_error() {
         json!({"siemtap": {"format": 1}, "siem_cursor": "2026-04-01T10:00:00Z", "siem_tuning": bad}).to_string(),
     )
     .unwrap();
-    let events = ok(&run(&sim, &work).env("PP_SOURCE", "siem").output(), &work);
+    // Corrupt state (issue 10 item 5): refused before any request, exit 4, file untouched.
+    let out = run(&sim, &work).env("PP_SOURCE", "siem").output();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "log: {}",
+        work.read("siemtap.log")
+    );
+    let events = lines(&String::from_utf8_lossy(&out.stdout));
     let errors = pp_kind(&events, "error");
     assert_eq!(errors.len(), 1, "{errors:?}");
     let e = &errors[0]["pp"];

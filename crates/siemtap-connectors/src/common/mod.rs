@@ -1,0 +1,3 @@
+//! Helpers every connector shares.
+
+pub mod position;
