@@ -122,7 +122,12 @@ impl CredentialChain {
     pub fn new(sources: ChainSources) -> Result<Self, SecretsError> {
         let secrets_file = match sources.secrets_file {
             Some(path) => {
-                let entries = load_secrets_file(&path)?.map(|pairs| pairs.into_iter().collect());
+                // Read before a privilege drop (crate::preload), else now.
+                let loaded = match crate::preload::secrets_file(&path) {
+                    Some(kept) => kept?,
+                    None => load_secrets_file(&path)?,
+                };
+                let entries = loaded.map(|pairs| pairs.into_iter().collect());
                 Some(SecretsFileTier { path, entries })
             }
             None => None,
@@ -170,7 +175,10 @@ impl CredentialChain {
         let names = self.names(key);
         validate_cred_name(names)?;
         if let Some(dir) = &self.credentials_directory
-            && let Some(secret) = read_credential(&dir.join(names.cred))?
+            && let Some(secret) = match crate::preload::credential(dir, names.cred) {
+                Some(kept) => kept?,
+                None => read_credential(&dir.join(names.cred))?,
+            }
         {
             return Ok(found(secret, Tier::CredentialsDirectory, names));
         }

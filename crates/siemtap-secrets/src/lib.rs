@@ -22,6 +22,7 @@ mod chain;
 mod error;
 mod files;
 mod parse;
+pub mod preload;
 mod secret;
 
 pub use chain::{ChainSources, CredentialChain, CredentialKey, Tier};

@@ -118,6 +118,26 @@ pub async fn run(args: PlanArgs) -> Exit {
                 continue;
             }
         };
+        // A run needs every declared secret; a plan showing `REDACTED` for one that is not
+        // there would promise a request that cannot be made.
+        let missing: Vec<String> = spec
+            .secret_names()
+            .iter()
+            .filter_map(|n| spec.secret_key(n).map(|k| (n, k)))
+            .filter_map(|(n, k)| chain.get(k).err().map(|e| format!("secret `{n}`: {e}")))
+            .collect();
+        if !missing.is_empty() {
+            for m in &missing {
+                let _ = writeln!(out, "  error: {m}");
+            }
+            report_fatal(&format!(
+                "source {name}: {} secret(s) missing: {}",
+                missing.len(),
+                missing.join("; ")
+            ));
+            exit = Exit::Usage;
+            continue;
+        }
         let opts = siemtap_connectors::rest::SourceOptions {
             source_name: name,
             settings: &source.settings,

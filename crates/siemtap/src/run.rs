@@ -2,7 +2,6 @@
 //! environment), from state lock to run summary, with the documented exit codes.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -238,10 +237,11 @@ pub(crate) fn pin_output_start<'a>(
     Ok(())
 }
 
-/// Logs a fatal problem; also shows it on a terminal if the log goes elsewhere.
+/// Reports a problem that ends the run (or a source): in the log and as one line on stderr,
+/// where an operator looks first. When the log itself goes to stderr it is printed once.
 pub fn report_fatal(message: &str) {
     tracing::error!("{message}");
-    if std::io::stderr().is_terminal() {
+    if !crate::logging::logs_to_stderr() {
         #[allow(clippy::print_stderr)]
         {
             eprintln!("siemtap: {message}");

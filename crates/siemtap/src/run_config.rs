@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use siemtap_connectors::{DropIn, DropInContext};
-use siemtap_core::runner::{RunOptions, Runner, StopSignal, describe, fair_share};
+use siemtap_core::runner::{RunOptions, Runner, StopSignal, fair_share};
 use siemtap_core::{ErrorCode, Failure, StateError, StateStore};
 use siemtap_http::HttpClient;
 use siemtap_sinks::FileSink;
@@ -336,13 +336,14 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
         _ => None,
     };
     for (failure, shaper) in &early {
-        match shaper {
-            Some(shaper) => {
-                if emit_stateless(&output, shaper.as_ref(), failure).await == Exit::Delivery {
-                    return Exit::Delivery;
-                }
-            }
-            None => report_fatal(&describe(failure)),
+        // A failure outside any connector (an unknown connector, a bad setting) uses siemtap's
+        // own envelope: it is an event too, and the other sources still run.
+        let shaper: &dyn siemtap_core::shape::Shaper = match shaper {
+            Some(shaper) => shaper.as_ref(),
+            None => &crate::usage::SiemtapShaper,
+        };
+        if emit_stateless(&output, shaper, failure).await == Exit::Delivery {
+            return Exit::Delivery;
         }
     }
     let mut sink = match output.open_with(committed) {
