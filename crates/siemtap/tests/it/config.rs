@@ -110,7 +110,7 @@ fn corrupt_state_is_an_event_and_exit_4_never_a_reset() {
     );
 
     // The documented fix works.
-    let reset = std::process::Command::new(bin())
+    let reset = crate::harness::siemtap_cmd()
         .args(["state", "reset", "--state-file"])
         .arg(work.state())
         .output()
@@ -129,7 +129,7 @@ fn unknown_output_and_connector_are_usage_errors() {
         .output();
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
-    let out = std::process::Command::new(bin())
+    let out = crate::harness::siemtap_cmd()
         .args(["run", "nosuchvendor"])
         .output()
         .unwrap();
@@ -148,7 +148,7 @@ fn state_show_and_rewind() {
             .code(),
         Some(0)
     );
-    let show = std::process::Command::new(bin())
+    let show = crate::harness::siemtap_cmd()
         .args(["state", "show", "--state-file"])
         .arg(work.state())
         .output()
@@ -159,7 +159,7 @@ fn state_show_and_rewind() {
     assert!(shown["signin_cursor"].is_string());
     // Rewind signin to before every event: the next run re-reads them all (that is what a
     // rewind is for), and no other stream moves.
-    let rewind = std::process::Command::new(bin())
+    let rewind = crate::harness::siemtap_cmd()
         .args([
             "state",
             "rewind",

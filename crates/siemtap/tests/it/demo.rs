@@ -5,7 +5,7 @@ use crate::harness::*;
 #[test]
 fn demo_runs_and_reports_ok() {
     let work = Workdir::new();
-    let out = std::process::Command::new(bin())
+    let out = crate::harness::siemtap_cmd()
         .args(["demo", "--events", "60", "--dir"])
         .arg(work.path("demo"))
         .output()

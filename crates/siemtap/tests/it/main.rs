@@ -27,6 +27,10 @@
 //! |               | over a fake socket, systemd units, ossec-conf/docs consistency           |
 //! | `wazuh_socket`| `--output wazuh-socket:PATH`: one datagram per oracle id in analysisd's   |
 //! |               | format; no listener → exit 1, no cursor advance; then full delivery      |
+//! | `exits`       | every exit 2 says why: one stderr line and, in wodle mode, a            |
+//! |               | CONFIG_INVALID event; misleading messages fixed; max_runtime bounds     |
+//! | `privilege`   | as root: secrets read, then runs as the configured user (throwaway user |
+//! |               | in CI); refuses root unless `--user root`; missing user → exit 2        |
 //! | `proofpoint`  | Proofpoint: drain = oracle, late events, 7-day catch-up under kills, faults, gaps, canaries |
 
 // Campaign tests print their figures (docs/reliability.md quotes them) on stderr.
@@ -45,8 +49,10 @@ mod cortex_xdr;
 mod demo;
 mod docs;
 mod drain;
+mod exits;
 mod faults;
 mod lock;
+mod privilege;
 mod proofpoint;
 mod tenants;
 mod wazuh;
