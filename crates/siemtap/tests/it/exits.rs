@@ -48,7 +48,14 @@ fn an_unwritable_log_file_says_why() {
     let sim = Sim::start(&["--seed", "81", "--events", "5"]);
     let work = Workdir::new();
     let bad = work.path("no-such-dir/siemtap.log");
-    let out = RunCmd::new(&sim, &work).arg("--log-file").arg(&bad).output();
+    let out = siemtap_cmd_clean()
+        .env("OP_BASE_URL", &sim.base)
+        .env("OP_BEARER_TOKEN", TOKEN)
+        .env("OP_STATE_FILE", work.state())
+        .args(["run", "1password", "--log-file"])
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr_lines(&out);
     assert_eq!(err.len(), 1, "{err:?}");

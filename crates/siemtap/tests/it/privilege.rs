@@ -94,7 +94,7 @@ fn a_root_run_reads_root_only_secrets_then_writes_nothing_as_root() {
     std::os::unix::fs::chown(work.dir.path(), Some(user.uid), None).unwrap();
     let secrets = Workdir::new(); // 0700 root: the user cannot even look inside
     let out = run_with_root_only_secret(&sim, &work, &secrets)
-        .args(["--user", &user.name])
+        .args(["--user", &user.name, "--debug", "1"])
         .output();
     let log = work.read("siemtap.log");
     assert_eq!(out.status.code(), Some(0), "stderr: {out:?}\nlog: {log}");
