@@ -1,18 +1,20 @@
 //! Configuration and state problems: an error event in the SIEM, the documented exit code, a
-//! message naming what to fix, nothing on stderr.
+//! message naming what to fix, and that message once on stderr (issue 10 item 10: every
+//! non-zero exit says why where the operator looks).
 
 use std::os::unix::fs::PermissionsExt;
 
 use crate::harness::*;
 
 fn only_error(out: &std::process::Output) -> serde_json::Value {
-    assert!(
-        out.stderr.is_empty(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let events = lines(&String::from_utf8_lossy(&out.stdout));
     assert_eq!(events.len(), 1, "{events:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let code = events[0]["op"]["error_code"].as_str().unwrap_or_default();
+    assert!(
+        stderr.lines().count() == 1 && stderr.contains(code),
+        "one stderr line naming {code}: {stderr}"
+    );
     events[0]["op"].clone()
 }
 

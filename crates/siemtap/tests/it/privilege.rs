@@ -179,3 +179,69 @@ fn a_user_that_does_not_exist_is_named_in_the_error() {
     assert!(stderr.contains("siemtap-no-such-user"), "{stderr}");
     assert!(stderr.contains("/etc/passwd"), "{stderr}");
 }
+
+#[test]
+fn a_root_run_reads_root_only_systemd_credentials_before_the_drop() {
+    if skip("a_root_run_reads_root_only_systemd_credentials_before_the_drop") {
+        return;
+    }
+    let user = TempUser::create("b");
+    let sim = Sim::start(&["--seed", "75", "--events", "20"]);
+    let work = Workdir::new();
+    std::os::unix::fs::chown(work.dir.path(), Some(user.uid), None).unwrap();
+    let creds = Workdir::new(); // 0700 root
+    let token = creds.path("op_bearer_token");
+    std::fs::write(&token, TOKEN).unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = RunCmd::new(&sim, &work)
+        .env_remove("OP_BEARER_TOKEN")
+        .env("CREDENTIALS_DIRECTORY", creds.dir.path())
+        .env("SIEMTAP_USER", &user.name)
+        .output();
+    assert_eq!(out.status.code(), Some(0), "{out:?} {}", work.read("siemtap.log"));
+    let events = lines(&String::from_utf8_lossy(&out.stdout));
+    assert_exact(&ids_by_stream(&events), &sim.oracle(None));
+    assert_eq!(std::fs::metadata(work.state()).unwrap().uid(), user.uid);
+}
+
+#[test]
+fn a_root_config_run_takes_the_user_from_the_config_file() {
+    if skip("a_root_config_run_takes_the_user_from_the_config_file") {
+        return;
+    }
+    let user = TempUser::create("c");
+    let sim = Sim::start(&["--seed", "76", "--events", "20"]);
+    let work = Workdir::new();
+    std::os::unix::fs::chown(work.dir.path(), Some(user.uid), None).unwrap();
+    let secrets = Workdir::new(); // 0700 root
+    let file = secrets.path("siemtap.secrets");
+    std::fs::write(&file, format!("OP_BEARER_TOKEN={TOKEN}\n")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let cfg = work.path("siemtap.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "user = \"{}\"\nlog_file = \"siemtap.log\"\noutput = \"file:events.jsonl\"\nsecrets_file = \"{}\"\n[[source]]\nname = \"op\"\nconnector = \"1password\"\n[source.settings]\nbase_url = \"{}\"\nrequests_per_second = 100\n",
+            user.name,
+            file.display(),
+            sim.base
+        ),
+    )
+    .unwrap();
+    let out = siemtap_cmd_clean()
+        .env_remove("SIEMTAP_USER")
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?} {}", work.read("siemtap.log"));
+    let events = lines(&work.read("events.jsonl"));
+    assert_exact(&ids_by_stream(&events), &sim.oracle(None));
+    for f in ["op.json", "events.jsonl", "siemtap.log"] {
+        assert_eq!(
+            std::fs::metadata(work.path(f)).unwrap().uid(),
+            user.uid,
+            "{f}"
+        );
+    }
+}
