@@ -367,6 +367,18 @@ fn systemd_units_parse_and_use_flags_that_exist() {
         "--max-runtime {budget} must stay below TimeoutStartSec {hard}"
     );
     assert!(value("--log-file").starts_with("/var/ossec/logs/"));
+    // Issue 10 item 7: the unit runs as wazuh from the start, without capabilities.
+    assert_eq!(get(&service, "Service", "User"), ["wazuh"]);
+    assert_eq!(get(&service, "Service", "Group"), ["wazuh"]);
+    for (key, want) in [
+        ("NoNewPrivileges", "yes"),
+        ("CapabilityBoundingSet", ""),
+        ("RestrictSUIDSGID", "yes"),
+        ("RestrictAddressFamilies", "AF_UNIX AF_INET AF_INET6"),
+        ("ProtectSystem", "strict"),
+    ] {
+        assert_eq!(get(&service, "Service", key), [want], "{key}");
+    }
 
     // Each connector's drop-in loads exactly the credentials its connector reads.
     for (connector, creds) in [
