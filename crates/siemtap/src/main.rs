@@ -132,7 +132,8 @@ async fn run_config_command(
         .or_else(|| config.file.log_file.as_deref().map(|p| config.resolve(p)));
     let debug = args.debug.or(config.file.debug).unwrap_or(0);
     if let Err(e) = logging::init(&logging::LogTarget::choose(log_file.as_deref()), debug) {
-        return usage::usage_error(on_stdout, &format!("{e:#}"));
+        let hint = privilege::permission_hint();
+        return usage::usage_error(on_stdout, &format!("{e:#}{hint}"));
     }
     started.log();
     let output = match cli_output.transpose() {
@@ -188,7 +189,8 @@ async fn run_command(mut args: RunArgs, mut started: Started) -> Exit {
         .map(|d| d.min(3));
     let debug = args.debug.or(env_debug).unwrap_or(0);
     if let Err(e) = logging::init(&logging::LogTarget::choose(args.log_file.as_deref()), debug) {
-        return usage::usage_error(on_stdout, &format!("{e:#}"));
+        let hint = privilege::permission_hint();
+        return usage::usage_error(on_stdout, &format!("{e:#}{hint}"));
     }
     started.log();
     let output = match cli_output.unwrap_or(Ok(Output::Stdout)) {

@@ -94,6 +94,21 @@ fn lookup(choice: &UserChoice) -> Result<Account, String> {
     })
 }
 
+/// The account the process dropped to, once [`drop_to`] switched.
+static DROPPED_TO: std::sync::OnceLock<Account> = std::sync::OnceLock::new();
+
+/// Appended to "cannot open/write" messages after a drop: the path must be usable by the
+/// unprivileged user now, and how to get there. Empty when no drop happened.
+pub fn permission_hint() -> String {
+    match DROPPED_TO.get() {
+        Some(a) => format!(
+            " (siemtap was started as root and runs as user {} (uid {}): files it writes must be writable by that user; fix: `chown {}` the file and its directory, or choose the user with --user / {USER_ENV})",
+            a.name, a.uid, a.name
+        ),
+        None => String::new(),
+    }
+}
+
 /// What [`drop_to`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -158,6 +173,7 @@ pub fn drop_to(choice: &UserChoice) -> Result<Outcome, String> {
     rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(|e| fail("setresgid", e))?;
     rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(|e| fail("setresuid", e))?;
     verify(&account)?;
+    let _ = DROPPED_TO.set(account.clone());
     Ok(Outcome::Dropped(account))
 }
 

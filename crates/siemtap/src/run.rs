@@ -313,8 +313,11 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
                 return RunResult::early(Exit::Locked);
             }
             Err(e) => {
-                let failure =
-                    Failure::new(ErrorCode::StateReadError, "orchestrator", e.to_string());
+                let failure = Failure::new(
+                    ErrorCode::StateReadError,
+                    "orchestrator",
+                    format!("{e}{}", crate::privilege::permission_hint()),
+                );
                 let exit = emit_stateless(&output, plan.shaper.as_ref(), &failure).await;
                 return RunResult::early(if exit == Exit::Ok {
                     Exit::StateUnreadable
@@ -328,7 +331,7 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
     let mut sink = match output.open(Some(&store)) {
         Ok(s) => s,
         Err(e) => {
-            report_fatal(&e.to_string());
+            report_fatal(&format!("{e}{}", crate::privilege::permission_hint()));
             return RunResult::early(Exit::Delivery);
         }
     };

@@ -313,7 +313,11 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
                         let failure = Failure::new(
                             ErrorCode::StateReadError,
                             "orchestrator",
-                            format!("source {:?}: {e}", p.name),
+                            format!(
+                                "source {:?}: {e}{}",
+                                p.name,
+                                crate::privilege::permission_hint()
+                            ),
                         );
                         early.push((failure, Some(p.plan.shaper)));
                         exit = Exit::StateUnreadable;
@@ -349,7 +353,7 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
     let mut sink = match output.open_with(committed) {
         Ok(s) => s,
         Err(e) => {
-            report_fatal(&e.to_string());
+            report_fatal(&format!("{e}{}", crate::privilege::permission_hint()));
             return Exit::Delivery;
         }
     };

@@ -245,3 +245,33 @@ fn a_root_config_run_takes_the_user_from_the_config_file() {
         );
     }
 }
+
+#[test]
+fn a_state_directory_the_user_cannot_write_is_named_with_the_user_and_the_fix() {
+    if skip("a_state_directory_the_user_cannot_write_is_named_with_the_user_and_the_fix") {
+        return;
+    }
+    let user = TempUser::create("d");
+    let sim = Sim::start(&["--seed", "77", "--events", "5"]);
+    let work = Workdir::new(); // stays 0700 root: the user may not create the state there
+    let logs = Workdir::new();
+    std::os::unix::fs::chown(logs.dir.path(), Some(user.uid), None).unwrap();
+    let out = siemtap_cmd_clean()
+        .env("OP_BASE_URL", &sim.base)
+        .env("OP_BEARER_TOKEN", TOKEN)
+        .env("OP_STATE_FILE", work.state())
+        .env("SIEMTAP_NO_RETRY_SLEEP", "1")
+        .args(["run", "1password", "--user", &user.name, "--log-file"])
+        .arg(logs.log())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let events = lines(&String::from_utf8_lossy(&out.stdout));
+    let e = &errors(&events)[0]["op"];
+    assert_eq!(e["error_code"], "STATE_READ_ERROR");
+    let message = e["error_message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("runs as user {}", user.name)) && message.contains("chown"),
+        "{message}"
+    );
+}
