@@ -21,14 +21,17 @@ use crate::files::{load_secrets_file, read_credential};
 use crate::{Secret, SecretsError};
 
 type FileResult = Result<Option<Vec<(String, Secret)>>, SecretsError>;
+type CredentialResult = Result<Option<Secret>, SecretsError>;
+/// A raw read: the bytes, or the error's kind and message.
+type RawResult = Result<Zeroizing<Vec<u8>>, (io::ErrorKind, String)>;
 
 /// Everything preloaded, keyed by the path it was asked for.
 #[derive(Default)]
 struct Store {
     secrets_files: HashMap<PathBuf, FileResult>,
     /// The credentials directory and, per file name in it, its read result.
-    credentials: Option<(PathBuf, HashMap<String, Result<Option<Secret>, SecretsError>>)>,
-    raw: HashMap<PathBuf, Result<Zeroizing<Vec<u8>>, (io::ErrorKind, String)>>,
+    credentials: Option<(PathBuf, HashMap<String, CredentialResult>)>,
+    raw: HashMap<PathBuf, RawResult>,
 }
 
 static STORE: Mutex<Option<Store>> = Mutex::new(None);
@@ -97,7 +100,7 @@ pub(crate) fn secrets_file(path: &Path) -> Option<FileResult> {
 }
 
 /// The preloaded result for `dir/name`, if `dir` is the preloaded credentials directory.
-pub(crate) fn credential(dir: &Path, name: &str) -> Option<Result<Option<Secret>, SecretsError>> {
+pub(crate) fn credential(dir: &Path, name: &str) -> Option<CredentialResult> {
     with_store(|s| {
         let (kept_dir, files) = s.credentials.as_ref()?;
         if kept_dir != dir {
@@ -127,12 +130,10 @@ fn duplicate(e: &SecretsError) -> SecretsError {
             path: path.clone(),
             source: io(source),
         },
-        SecretsError::CredentialUnreadable { path, source } => {
-            SecretsError::CredentialUnreadable {
-                path: path.clone(),
-                source: io(source),
-            }
-        }
+        SecretsError::CredentialUnreadable { path, source } => SecretsError::CredentialUnreadable {
+            path: path.clone(),
+            source: io(source),
+        },
         SecretsError::NotUtf8 { path, line } => SecretsError::NotUtf8 {
             path: path.clone(),
             line: *line,

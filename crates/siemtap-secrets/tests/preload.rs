@@ -10,7 +10,12 @@ use siemtap_secrets::{CredentialChain, SecretsError, preload};
 #[test]
 fn preloaded_files_are_used_after_they_become_unreadable() {
     let tmp = tempfile::tempdir().unwrap();
-    let secrets = write(tmp.path(), "op.secrets", b"OP_BEARER_TOKEN=from-file\n", 0o600);
+    let secrets = write(
+        tmp.path(),
+        "op.secrets",
+        b"OP_BEARER_TOKEN=from-file\n",
+        0o600,
+    );
     let creds = tmp.path().join("creds");
     std::fs::create_dir(&creds).unwrap();
     write(&creds, "other_cred", b"x\n", 0o600);
@@ -24,7 +29,10 @@ fn preloaded_files_are_used_after_they_become_unreadable() {
     let chain = CredentialChain::new(sources(Some(&creds), Some(&secrets), &[])).unwrap();
     // expose: the test checks the preloaded value
     assert_eq!(chain.get(OP).unwrap().expose(), "from-file");
-    assert_eq!(&**preload::read_file(&tokens).unwrap(), b"{\"tenants\": []}");
+    assert_eq!(
+        &**preload::read_file(&tokens).unwrap(),
+        b"{\"tenants\": []}"
+    );
     // A credential added after the preload is not seen: the snapshot is what counts.
     write(&creds, "op_bearer_token", b"late\n", 0o600);
     // expose: the test checks which tier won

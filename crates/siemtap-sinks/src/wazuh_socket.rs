@@ -289,10 +289,9 @@ impl WazuhSocketSink {
             (io::ErrorKind::NotFound, _) => SendFailure::Retry(format!(
                 "{what} {path}: no socket file (Wazuh stopped, or the wrong path / install prefix)"
             )),
-            (io::ErrorKind::ConnectionRefused, _) => SendFailure::Retry(not_listening(
-                what,
-                &self.config.path,
-            )),
+            (io::ErrorKind::ConnectionRefused, _) => {
+                SendFailure::Retry(not_listening(what, &self.config.path))
+            }
             (_, Some(ENOBUFS)) => SendFailure::Retry(format!("{what} {path}: kernel buffers full")),
             _ => SendFailure::Retry(format!("{what} {path}: {e}")),
         }
@@ -372,7 +371,6 @@ impl Sink for WazuhSocketSink {
         })
     }
 }
-
 
 /// Why a connect was refused: a path that is not a socket at all (a regular file, a
 /// directory) is said so; only a socket nobody listens on means analysisd is not running.

@@ -284,8 +284,10 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
         match http_config(&req.env).and_then(|c| HttpClient::new(c).map_err(|e| e.to_string())) {
             Ok(h) => h,
             Err(e) => {
-                report_fatal(&format!("cannot set up the HTTP client: {e}"));
-                return RunResult::early(Exit::Usage);
+                return RunResult::early(crate::usage::usage_error(
+                    crate::usage::stdout_is_event_channel(Some(&output)),
+                    &format!("cannot set up the HTTP client: {e}"),
+                ));
             }
         };
     let ctx = DropInContext {

@@ -279,8 +279,7 @@ fn declarative_source_resumes_after_kills() {
     );
     let run = || {
         let mut cmd = crate::harness::siemtap_cmd_clean();
-        cmd
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+        cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("OP_BEARER_TOKEN", TOKEN)
             .args(["run", "--config", config.to_str().unwrap()])
             .stdin(std::process::Stdio::null())

@@ -90,7 +90,11 @@ fn state_show_of_a_missing_file_says_why() {
 fn a_bad_config_file_says_why_in_wodle_mode() {
     let work = Workdir::new();
     let cfg = work.path("siemtap.toml");
-    std::fs::write(&cfg, "[[source]]\nname = \"a\"\nconnector = \"1password\"\nbogus = 1\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "[[source]]\nname = \"a\"\nconnector = \"1password\"\nbogus = 1\n",
+    )
+    .unwrap();
     let out = siemtap_clean(&["run", "--config", cfg.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr_lines(&out);

@@ -217,8 +217,7 @@ impl RunCmd {
     /// a clean environment (nothing inherited but PATH).
     pub fn new(sim: &Sim, work: &Workdir) -> RunCmd {
         let mut cmd = siemtap_cmd_clean();
-        cmd
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+        cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("OP_BASE_URL", &sim.base)
             .env("OP_BEARER_TOKEN", TOKEN)
             .env("OP_STATE_FILE", work.state())
@@ -354,8 +353,7 @@ pub fn state_json(work: &Workdir) -> Value {
 /// `siemtap ARGS` with a clean environment (PATH, no retry sleeps) plus `env`.
 pub fn siemtap_clean(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = siemtap_cmd_clean();
-    cmd
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("SIEMTAP_NO_RETRY_SLEEP", "1")
         .args(args);
     for (k, v) in env {

@@ -198,7 +198,12 @@ fn a_root_run_reads_root_only_systemd_credentials_before_the_drop() {
         .env("CREDENTIALS_DIRECTORY", creds.dir.path())
         .env("SIEMTAP_USER", &user.name)
         .output();
-    assert_eq!(out.status.code(), Some(0), "{out:?} {}", work.read("siemtap.log"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{out:?} {}",
+        work.read("siemtap.log")
+    );
     let events = lines(&String::from_utf8_lossy(&out.stdout));
     assert_exact(&ids_by_stream(&events), &sim.oracle(None));
     assert_eq!(std::fs::metadata(work.state()).unwrap().uid(), user.uid);
@@ -234,7 +239,12 @@ fn a_root_config_run_takes_the_user_from_the_config_file() {
         .arg(&cfg)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{out:?} {}", work.read("siemtap.log"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{out:?} {}",
+        work.read("siemtap.log")
+    );
     let events = lines(&work.read("events.jsonl"));
     assert_exact(&ids_by_stream(&events), &sim.oracle(None));
     for f in ["op.json", "events.jsonl", "siemtap.log"] {

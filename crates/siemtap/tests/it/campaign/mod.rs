@@ -177,8 +177,7 @@ impl Conn {
     pub fn run_logged(&self, base: &str, work: &Workdir, log: &std::ffi::OsStr) -> RunCmd {
         let p = self.prefix;
         let mut cmd = crate::harness::siemtap_cmd_clean();
-        cmd
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+        cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
             .env(format!("{p}_BASE_URL"), base)
             .env(format!("{p}_STATE_FILE"), work.state())
             .env(format!("{p}_SECRETS_FILE"), work.path("absent.secrets"))

@@ -23,8 +23,7 @@ fn xdr_sim(args: &[&str]) -> Sim {
 /// environment, no real retry sleeps and the vendor's full 10 requests/s.
 fn xdr_run(sim: &Sim, work: &Workdir) -> RunCmd {
     let mut cmd = crate::harness::siemtap_cmd_clean();
-    cmd
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("XDR_BASE_URL", &sim.base)
         .env("XDR_API_KEY", "sim-api-key")
         .env("XDR_API_KEY_ID", "1")

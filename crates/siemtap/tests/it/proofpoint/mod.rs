@@ -23,8 +23,7 @@ pub(super) fn sim(args: &[&str]) -> Sim {
 /// `siemtap run proofpoint` against `sim` with a clean environment (PATH only).
 pub(super) fn run(sim: &Sim, work: &Workdir) -> RunCmd {
     let mut cmd = crate::harness::siemtap_cmd_clean();
-    cmd
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("PP_BASE_URL", &sim.base)
         .env("PP_PRINCIPAL", PRINCIPAL)
         .env("PP_SECRET", SECRET)
