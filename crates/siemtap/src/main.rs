@@ -162,7 +162,11 @@ async fn run_command(mut args: RunArgs, mut started: Started) -> Exit {
     };
     if let Err(e) = &started.privilege {
         // Still root: nothing is opened, the message goes to stderr (and stdout as an event).
-        return usage::usage_error(on_stdout, e);
+        let message = match &started.config {
+            Some(Err(config_error)) => format!("{e}; and {config_error}"),
+            _ => e.clone(),
+        };
+        return usage::usage_error(on_stdout, &message);
     }
     if let Some(loaded) = started.config.take() {
         return run_config_command(args, loaded, &started).await;
