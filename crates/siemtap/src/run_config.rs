@@ -237,6 +237,10 @@ fn prepare(
 /// A source that could not start: its failure and, when known, the shaper of its events.
 type Early = (Failure, Option<Box<dyn siemtap_core::shape::Shaper>>);
 
+/// The sources ready to run with their locked state, those that could not start, and the exit
+/// code their failures call for.
+type PreparedAll = (Vec<(Prepared, StateStore)>, Vec<Early>, Exit);
+
 /// Builds every selected source and locks its state. `Err`: a locked state ends the run.
 fn prepare_all(
     config: &Config,
@@ -244,7 +248,7 @@ fn prepare_all(
     http: &HttpClient,
     env: &HashMap<String, String>,
     all: bool,
-) -> Result<(Vec<(Prepared, StateStore)>, Vec<Early>, Exit), Exit> {
+) -> Result<PreparedAll, Exit> {
     let mut exit = Exit::Ok;
     let mut ready: Vec<(Prepared, StateStore)> = Vec::new();
     let mut early: Vec<Early> = Vec::new();
