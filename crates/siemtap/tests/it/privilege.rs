@@ -25,6 +25,7 @@ fn skip(test: &str) -> bool {
 struct TempUser {
     name: String,
     uid: u32,
+    gid: u32,
 }
 
 impl TempUser {
@@ -46,13 +47,18 @@ impl TempUser {
             String::from_utf8_lossy(&out.stderr)
         );
         // From here the guard removes the user, whatever happens.
-        let mut user = TempUser { name, uid: 0 };
+        let mut user = TempUser {
+            name,
+            uid: 0,
+            gid: 0,
+        };
         let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
-        user.uid = passwd
+        (user.uid, user.gid) = passwd
             .lines()
             .find_map(|l| {
                 let f: Vec<&str> = l.split(':').collect();
-                (f.first() == Some(&user.name.as_str())).then(|| f[2].parse().unwrap())
+                (f.first() == Some(&user.name.as_str()))
+                    .then(|| (f[2].parse().unwrap(), f[3].parse().unwrap()))
             })
             .expect("new user in /etc/passwd");
         user
@@ -284,4 +290,51 @@ fn a_state_directory_the_user_cannot_write_is_named_with_the_user_and_the_fix() 
         message.contains(&format!("runs as user {}", user.name)) && message.contains("chown"),
         "{message}"
     );
+}
+
+#[test]
+fn a_run_not_started_as_root_does_not_switch_and_refuses_another_user() {
+    if skip("a_run_not_started_as_root_does_not_switch_and_refuses_another_user") {
+        return;
+    }
+    let user = TempUser::create("e");
+    let sim = Sim::start(&["--seed", "78", "--events", "10"]);
+    let work = Workdir::new();
+    std::os::unix::fs::chown(work.dir.path(), Some(user.uid), None).unwrap();
+    // Start siemtap as the user (setpriv, util-linux), as systemd's User= does.
+    let as_user = |extra: &[&str]| {
+        let mut cmd = Command::new("setpriv");
+        cmd.arg(format!("--reuid={}", user.uid))
+            .arg(format!("--regid={}", user.gid))
+            .arg("--clear-groups")
+            .arg(bin())
+            .args(["run", "1password", "--log-file"])
+            .arg(work.log())
+            .args(extra)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("OP_BASE_URL", &sim.base)
+            .env("OP_BEARER_TOKEN", TOKEN)
+            .env("OP_STATE_FILE", work.state())
+            .env("OP_SECRETS_FILE", work.path("absent.secrets"))
+            .env("SIEMTAP_NO_RETRY_SLEEP", "1");
+        cmd.output().unwrap()
+    };
+    // Another user (root included) cannot be switched to: exit 2, saying so, nothing written.
+    let refused = as_user(&["--user", "root"]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("only root can switch users"), "{stderr}");
+    assert!(!work.state().exists());
+    // Its own name, or the default `wazuh` (not configured explicitly): it just runs.
+    for extra in [vec!["--user", user.name.as_str()], vec![]] {
+        let out = as_user(&extra);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{out:?} {}",
+            work.read("siemtap.log")
+        );
+    }
+    assert_eq!(std::fs::metadata(work.state()).unwrap().uid(), user.uid);
 }
