@@ -114,7 +114,8 @@ struct Names<'a> {
 }
 
 impl CredentialChain {
-    /// Reads and validates the secrets file once. A secrets file that does not exist is an empty tier (not an
+    /// Reads and validates the secrets file once (or takes what [`crate::preload`] read before a
+    /// privilege drop). A secrets file that does not exist is an empty tier (not an
     /// error; logged at debug). A secrets file readable by "other" (mode & 0o004) is refused with
     /// [`SecretsError::WorldReadable`], one writable by "other" (mode & 0o002) with
     /// [`SecretsError::WorldWritable`]. A group-writable one (mode & 0o020) is accepted with a warning that
