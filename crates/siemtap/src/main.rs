@@ -96,6 +96,16 @@ fn install_stop_handler(stop: StopSignal) {
     });
 }
 
+/// Whether a usage error goes to stdout as an event too: `--output` if given and valid (an
+/// invalid one: no), else `fallback` (the config file's output; `None` means stdout).
+fn events_on_stdout(cli: &Option<Result<Output, String>>, fallback: Option<&Output>) -> bool {
+    match cli {
+        Some(Ok(o)) => usage::stdout_is_event_channel(Some(o)),
+        Some(Err(_)) => false,
+        None => usage::stdout_is_event_channel(fallback),
+    }
+}
+
 /// `siemtap run --config F` (the file was loaded before the privilege drop).
 async fn run_config_command(
     args: RunArgs,
@@ -108,12 +118,7 @@ async fn run_config_command(
         Err(e) => {
             // Logging is not set up yet (the file names the log); say it where a human looks.
             let _ = logging::init(&logging::LogTarget::choose(args.log_file.as_deref()), 0);
-            let on_stdout = match &cli_output {
-                Some(Ok(o)) => usage::stdout_is_event_channel(Some(o)),
-                Some(Err(_)) => false,
-                None => usage::stdout_is_event_channel(None),
-            };
-            return usage::usage_error(on_stdout, &e.to_string());
+            return usage::usage_error(events_on_stdout(&cli_output, None), &e.to_string());
         }
     };
     let file_output = config
@@ -121,11 +126,7 @@ async fn run_config_command(
         .output
         .as_ref()
         .and_then(|o| Output::parse(o.get_ref()).ok());
-    let on_stdout = match &cli_output {
-        Some(Ok(o)) => usage::stdout_is_event_channel(Some(o)),
-        Some(Err(_)) => false,
-        None => usage::stdout_is_event_channel(file_output.as_ref()),
-    };
+    let on_stdout = events_on_stdout(&cli_output, file_output.as_ref());
     let log_file = args
         .log_file
         .clone()
@@ -155,11 +156,7 @@ async fn run_config_command(
 
 async fn run_command(mut args: RunArgs, mut started: Started) -> Exit {
     let cli_output = args.output.as_deref().map(Output::parse);
-    let on_stdout = match &cli_output {
-        Some(Ok(o)) => usage::stdout_is_event_channel(Some(o)),
-        Some(Err(_)) => false,
-        None => usage::stdout_is_event_channel(None),
-    };
+    let on_stdout = events_on_stdout(&cli_output, None);
     if let Err(e) = &started.privilege {
         // Still root: nothing is opened, the message goes to stderr (and stdout as an event).
         let message = match &started.config {
@@ -201,10 +198,7 @@ async fn run_command(mut args: RunArgs, mut started: Started) -> Exit {
         Ok(o) => o,
         Err(e) => return usage::usage_error(false, &e),
     };
-    let exe_dir = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(|d| d.to_path_buf()))
-        .unwrap_or_else(|| ".".into());
+    let exe_dir = startup::exe_dir();
     let stop = StopSignal::new();
     install_stop_handler(stop.clone());
     let request = RunRequest {
