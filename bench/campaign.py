@@ -190,7 +190,9 @@ def run_env(name, base, work):
     env = {"PATH": os.environ.get("PATH", ""), f"{p}_BASE_URL": base,
            f"{p}_STATE_FILE": os.path.join(work, "state.json"),
            f"{p}_SECRETS_FILE": os.path.join(work, "absent.secrets"),
-           f"{p}_REQUESTS_PER_SECOND": c["rps"], "SIEMTAP_NO_RETRY_SLEEP": "1"}
+           f"{p}_REQUESTS_PER_SECOND": c["rps"], "SIEMTAP_NO_RETRY_SLEEP": "1",
+           # The campaign runs as root; siemtap drops to `wazuh` unless told to stay root.
+           "SIEMTAP_USER": "root"}
     env.update(c["creds"])
     env.update(c["env"])
     return env

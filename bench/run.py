@@ -96,7 +96,8 @@ def siemtap_run(c, base, output, tmp, tag, keep_state=False, extra_env=None):
     state = os.path.join(tmp, f"{c.name}-state-{tag}.json")
     if not keep_state:
         fresh(state, state + ".lock", output[5:] if output.startswith("file:") else "")
-    env = {"PATH": os.environ.get("PATH", ""), **c.env(base, state), **(extra_env or {})}
+    # The bench runs as root; siemtap drops to `wazuh` unless told to stay root.
+    env = {"PATH": os.environ.get("PATH", ""), "SIEMTAP_USER": "root", **c.env(base, state), **(extra_env or {})}
     log = os.path.join(tmp, f"{c.name}-{tag}.log")
     cmd = [SIEMTAP, "run", c.name, "--source", c.source, "--max-runtime", "0", "--output", output,
            "--log-file", log]

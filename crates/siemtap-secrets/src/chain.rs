@@ -114,7 +114,8 @@ struct Names<'a> {
 }
 
 impl CredentialChain {
-    /// Reads and validates the secrets file once. A secrets file that does not exist is an empty tier (not an
+    /// Reads and validates the secrets file once (or takes what [`crate::preload`] read before a
+    /// privilege drop). A secrets file that does not exist is an empty tier (not an
     /// error; logged at debug). A secrets file readable by "other" (mode & 0o004) is refused with
     /// [`SecretsError::WorldReadable`], one writable by "other" (mode & 0o002) with
     /// [`SecretsError::WorldWritable`]. A group-writable one (mode & 0o020) is accepted with a warning that
@@ -122,7 +123,12 @@ impl CredentialChain {
     pub fn new(sources: ChainSources) -> Result<Self, SecretsError> {
         let secrets_file = match sources.secrets_file {
             Some(path) => {
-                let entries = load_secrets_file(&path)?.map(|pairs| pairs.into_iter().collect());
+                // Read before a privilege drop (crate::preload), else now.
+                let loaded = match crate::preload::secrets_file(&path) {
+                    Some(kept) => kept?,
+                    None => load_secrets_file(&path)?,
+                };
+                let entries = loaded.map(|pairs| pairs.into_iter().collect());
                 Some(SecretsFileTier { path, entries })
             }
             None => None,
@@ -170,7 +176,10 @@ impl CredentialChain {
         let names = self.names(key);
         validate_cred_name(names)?;
         if let Some(dir) = &self.credentials_directory
-            && let Some(secret) = read_credential(&dir.join(names.cred))?
+            && let Some(secret) = match crate::preload::credential(dir, names.cred) {
+                Some(kept) => kept?,
+                None => read_credential(&dir.join(names.cred))?,
+            }
         {
             return Ok(found(secret, Tier::CredentialsDirectory, names));
         }

@@ -6,7 +6,9 @@
 //!    file must not be readable or writable by "other";
 //! 3. the environment variable.
 //!
-//! Empty or whitespace-only values count as absent at every tier. Secret values never appear in `Debug`
+//! Empty or whitespace-only values count as absent at every tier. A process that starts as root
+//! and drops privileges reads the file tiers first with [`preload`]; chains built afterwards use
+//! what was read then. Secret values never appear in `Debug`
 //! output, error messages or logs.
 //!
 //! ```no_run
@@ -22,6 +24,7 @@ mod chain;
 mod error;
 mod files;
 mod parse;
+pub mod preload;
 mod secret;
 
 pub use chain::{ChainSources, CredentialChain, CredentialKey, Tier};

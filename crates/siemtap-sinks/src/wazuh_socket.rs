@@ -289,9 +289,9 @@ impl WazuhSocketSink {
             (io::ErrorKind::NotFound, _) => SendFailure::Retry(format!(
                 "{what} {path}: no socket file (Wazuh stopped, or the wrong path / install prefix)"
             )),
-            (io::ErrorKind::ConnectionRefused, _) => SendFailure::Retry(format!(
-                "{what} {path}: connection refused (analysisd is not running)"
-            )),
+            (io::ErrorKind::ConnectionRefused, _) => {
+                SendFailure::Retry(not_listening(what, &self.config.path))
+            }
             (_, Some(ENOBUFS)) => SendFailure::Retry(format!("{what} {path}: kernel buffers full")),
             _ => SendFailure::Retry(format!("{what} {path}: {e}")),
         }
@@ -369,6 +369,28 @@ impl Sink for WazuhSocketSink {
             self.send_all(&datagrams).await?;
             Ok(Delivery::default())
         })
+    }
+}
+
+/// Why a connect was refused: a path that is not a socket at all (a regular file, a
+/// directory) is said so; only a socket nobody listens on means analysisd is not running.
+fn not_listening(what: &str, path: &std::path::Path) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    let shown = path.display();
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.file_type().is_socket() => format!(
+            "{what} {shown}: this path is not a socket but a {}; fix: point --output \
+             wazuh-socket:PATH at analysisd's queue socket (queue/sockets/queue under the Wazuh \
+             home) or remove what is there and restart Wazuh",
+            if m.is_dir() {
+                "directory"
+            } else if m.is_file() {
+                "regular file"
+            } else {
+                "non-socket file"
+            }
+        ),
+        _ => format!("{what} {shown}: connection refused (analysisd is not running)"),
     }
 }
 

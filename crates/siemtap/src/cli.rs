@@ -57,9 +57,9 @@ pub struct RunArgs {
     /// Log verbosity: 0 warnings and errors, 1 info, 2 debug, 3 trace.
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=3))]
     pub debug: Option<u8>,
-    /// Run budget in seconds: no new page starts after it (0 = no budget). Keep it below the
-    /// wodle's `<timeout>`.
-    #[arg(long)]
+    /// Run budget in seconds: no new page starts after it (0 = no budget, at most 604800 =
+    /// 7 days). Keep it below the wodle's `<timeout>`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=crate::config::MAX_RUNTIME_LIMIT_SECS))]
     pub max_runtime: Option<u64>,
     /// Log file. Diagnostics never go to stdout; they go to stderr only with `--log-file
     /// stderr` or when stderr is a terminal.
@@ -69,6 +69,11 @@ pub struct RunArgs {
     /// socket, default /var/ossec/queue/sockets/queue; settings in docs/wazuh.md).
     #[arg(long)]
     pub output: Option<String>,
+    /// User to run as when started as root (default `wazuh`; also `SIEMTAP_USER` or the config
+    /// key `user`). `root` keeps root, with a warning. Started as another user: no switch, and
+    /// a different user here is an error.
+    #[arg(long)]
+    pub user: Option<String>,
 }
 
 /// `siemtap validate`.
@@ -132,6 +137,10 @@ pub struct StateArgs {
     /// What to do with the state file.
     #[command(subcommand)]
     pub action: StateAction,
+    /// `reset` and `rewind` started as root run as this user (default `wazuh`, or
+    /// `SIEMTAP_USER`), like `siemtap run`; `root` keeps root.
+    #[arg(long, global = true)]
+    pub user: Option<String>,
 }
 
 /// State file actions.

@@ -17,8 +17,10 @@ pub struct ConfigFile {
     pub log_file: Option<PathBuf>,
     /// Verbosity 0–3 (`--debug` wins).
     pub debug: Option<u8>,
-    /// Run budget, e.g. `"100s"`, `"2m"` (`--max-runtime` wins).
+    /// Run budget, e.g. `"100s"`, `"2m"` (`--max-runtime` wins), at most 7 days.
     pub max_runtime: Option<Spanned<String>>,
+    /// User to run as when started as root (`--user` and `SIEMTAP_USER` win; default `wazuh`).
+    pub user: Option<String>,
     /// `stdout` or `file:PATH` (`--output` wins).
     pub output: Option<Spanned<String>>,
     /// Secrets file for every source (`KEY=VALUE`).
@@ -133,6 +135,10 @@ fn name_key(text: &str, span: std::ops::Range<usize>, message: &str) -> String {
     }
 }
 
+/// Largest accepted run budget in seconds (7 days): a run is one wodle or timer interval,
+/// and a larger value is a typo that would also overflow the deadline arithmetic.
+pub const MAX_RUNTIME_LIMIT_SECS: u64 = 7 * 86_400;
+
 /// Parses `"90s"`, `"5m"`, `"24h"`, `"7d"` (or plain seconds).
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();
@@ -192,15 +198,19 @@ impl Config {
             ));
         }
         let max_runtime = match &file.max_runtime {
-            Some(s) => Some(parse_duration(s.get_ref()).ok_or_else(|| {
-                at(
-                    s.span(),
-                    format!(
-                        "`max_runtime = {:?}` is not a duration; use e.g. \"100s\" or \"2m\"",
-                        s.get_ref()
-                    ),
-                )
-            })?),
+            Some(s) => Some(
+                parse_duration(s.get_ref())
+                    .filter(|d| d.as_secs_f64() <= MAX_RUNTIME_LIMIT_SECS as f64)
+                    .ok_or_else(|| {
+                        at(
+                            s.span(),
+                            format!(
+                                "`max_runtime = {:?}` is not a duration from 0 to 7d (604800 s; 0 means no budget); use e.g. \"100s\" or \"2m\"",
+                                s.get_ref()
+                            ),
+                        )
+                    })?,
+            ),
             None => None,
         };
         if let Some(o) = &file.output {

@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use tracing_subscriber::EnvFilter;
@@ -29,6 +30,14 @@ impl LogTarget {
             None => Self::Discard,
         }
     }
+}
+
+/// Set once the log goes to stderr: a fatal message then needs no second copy there.
+static LOGS_TO_STDERR: AtomicBool = AtomicBool::new(false);
+
+/// Whether [`init`] sent the log to stderr.
+pub fn logs_to_stderr() -> bool {
+    LOGS_TO_STDERR.load(Ordering::Relaxed)
 }
 
 fn level(debug: u8) -> &'static str {
@@ -69,7 +78,10 @@ pub fn init(target: &LogTarget, debug: u8) -> anyhow::Result<()> {
                 .with_writer(Mutex::new(file))
                 .init();
         }
-        LogTarget::Stderr => builder.with_writer(std::io::stderr).init(),
+        LogTarget::Stderr => {
+            builder.with_writer(std::io::stderr).init();
+            LOGS_TO_STDERR.store(true, Ordering::Relaxed);
+        }
         LogTarget::Discard => builder.with_writer(std::io::sink).init(),
     }
     std::panic::set_hook(Box::new(|info| {

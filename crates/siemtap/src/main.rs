@@ -8,10 +8,13 @@ mod config;
 mod demo;
 mod logging;
 mod plan;
+mod privilege;
 mod run;
 mod run_config;
 mod sim_cmd;
+mod startup;
 mod state_cmd;
+mod usage;
 mod validate;
 mod wazuh_cmd;
 mod wazuh_connector;
@@ -26,9 +29,27 @@ use siemtap_core::runner::StopSignal;
 
 use cli::{Cli, Command, RunArgs};
 use run::{Exit, Output, RunRequest, report_fatal};
+use startup::Started;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return startup::clap_error(&e),
+    };
+    // The privilege drop comes first, before the runtime: Linux credentials are per thread and
+    // rustix's set_thread_* calls change only the calling thread, so it must run while this is
+    // the only thread (the multi-thread runtime below starts its workers at once). Nothing
+    // before it opens the network, the state, the log or the output.
+    let mut started = None;
+    match &cli.command {
+        Command::Run(args) => started = Some(startup::run(args)),
+        Command::State(args) => {
+            if let Err(exit) = startup::state(args) {
+                return ExitCode::from(exit as u8);
+            }
+        }
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -42,7 +63,10 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(async move {
         match cli.command {
-            Command::Run(args) => run_command(args).await,
+            Command::Run(args) => match started {
+                Some(started) => run_command(args, started).await,
+                None => Exit::Usage,
+            },
             Command::Validate(args) => validate::run(args),
             Command::Plan(args) => plan::run(args).await,
             Command::Demo(args) => demo::run(args).await,
@@ -73,32 +97,50 @@ fn install_stop_handler(stop: StopSignal) {
     });
 }
 
-/// `siemtap run --config F`.
-async fn run_config_command(args: RunArgs, path: &std::path::Path) -> Exit {
-    let config = match config::Config::load(path) {
+/// Whether a usage error goes to stdout as an event too: `--output` if given and valid (an
+/// invalid one: no), else `fallback` (the config file's output; `None` means stdout).
+fn events_on_stdout(cli: &Option<Result<Output, String>>, fallback: Option<&Output>) -> bool {
+    match cli {
+        Some(Ok(o)) => usage::stdout_is_event_channel(Some(o)),
+        Some(Err(_)) => false,
+        None => usage::stdout_is_event_channel(fallback),
+    }
+}
+
+/// `siemtap run --config F` (the file was loaded before the privilege drop).
+async fn run_config_command(
+    args: RunArgs,
+    loaded: Result<config::Config, config::ConfigError>,
+    started: &Started,
+) -> Exit {
+    let cli_output = args.output.as_deref().map(Output::parse);
+    let config = match loaded {
         Ok(c) => c,
         Err(e) => {
             // Logging is not set up yet (the file names the log); say it where a human looks.
             let _ = logging::init(&logging::LogTarget::choose(args.log_file.as_deref()), 0);
-            report_fatal(&e.to_string());
-            return Exit::Usage;
+            return usage::usage_error(events_on_stdout(&cli_output, None), &e.to_string());
         }
     };
+    let file_output = config
+        .file
+        .output
+        .as_ref()
+        .and_then(|o| Output::parse(o.get_ref()).ok());
+    let on_stdout = events_on_stdout(&cli_output, file_output.as_ref());
     let log_file = args
         .log_file
         .clone()
         .or_else(|| config.file.log_file.as_deref().map(|p| config.resolve(p)));
     let debug = args.debug.or(config.file.debug).unwrap_or(0);
     if let Err(e) = logging::init(&logging::LogTarget::choose(log_file.as_deref()), debug) {
-        report_fatal(&format!("{e:#}"));
-        return Exit::Usage;
+        let hint = privilege::permission_hint();
+        return usage::usage_error(on_stdout, &format!("{e:#}{hint}"));
     }
-    let output = match args.output.as_deref().map(Output::parse).transpose() {
+    started.log();
+    let output = match cli_output.transpose() {
         Ok(o) => o,
-        Err(e) => {
-            report_fatal(&e);
-            return Exit::Usage;
-        }
+        Err(e) => return usage::usage_error(false, &e),
     };
     let stop = StopSignal::new();
     install_stop_handler(stop.clone());
@@ -113,22 +155,35 @@ async fn run_config_command(args: RunArgs, path: &std::path::Path) -> Exit {
     run_config::execute(&config, opts, stop).await
 }
 
-async fn run_command(args: RunArgs) -> Exit {
-    if let Some(path) = args.config.clone() {
-        return run_config_command(args, &path).await;
+async fn run_command(mut args: RunArgs, mut started: Started) -> Exit {
+    let cli_output = args.output.as_deref().map(Output::parse);
+    let on_stdout = events_on_stdout(&cli_output, None);
+    if let Err(e) = &started.privilege {
+        // Still root: nothing is opened, the message goes to stderr (and stdout as an event).
+        let message = match &started.config {
+            Some(Err(config_error)) => format!("{e}; and {config_error}"),
+            _ => e.clone(),
+        };
+        return usage::usage_error(on_stdout, &message);
+    }
+    if let Some(loaded) = started.config.take() {
+        return run_config_command(args, loaded, &started).await;
     }
     let env: HashMap<String, String> = std::env::vars().collect();
-    let name = args.connector.clone().unwrap_or_default();
+    let name = args.connector.take().unwrap_or_default();
     let Some(connector) = siemtap_connectors::find(&name) else {
         let names: Vec<_> = siemtap_connectors::REGISTRY
             .iter()
             .map(|c| c.name)
             .collect();
-        report_fatal(&format!(
-            "unknown connector {name:?}; available: {} (declarative connectors run with --config)",
-            names.join(", ")
-        ));
-        return Exit::Usage;
+        let _ = logging::init(&logging::LogTarget::choose(args.log_file.as_deref()), 0);
+        return usage::usage_error(
+            on_stdout,
+            &format!(
+                "unknown connector {name:?}; fix: use one of {} (declarative connectors run with --config FILE)",
+                names.join(", ")
+            ),
+        );
     };
     let env_debug = env
         .get(&format!("{}_DEBUG", connector.env_prefix))
@@ -136,20 +191,15 @@ async fn run_command(args: RunArgs) -> Exit {
         .map(|d| d.min(3));
     let debug = args.debug.or(env_debug).unwrap_or(0);
     if let Err(e) = logging::init(&logging::LogTarget::choose(args.log_file.as_deref()), debug) {
-        report_fatal(&format!("{e:#}"));
-        return Exit::Usage;
+        let hint = privilege::permission_hint();
+        return usage::usage_error(on_stdout, &format!("{e:#}{hint}"));
     }
-    let output = match Output::parse(args.output.as_deref().unwrap_or("stdout")) {
+    started.log();
+    let output = match cli_output.unwrap_or(Ok(Output::Stdout)) {
         Ok(o) => o,
-        Err(e) => {
-            report_fatal(&e);
-            return Exit::Usage;
-        }
+        Err(e) => return usage::usage_error(false, &e),
     };
-    let exe_dir = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(|d| d.to_path_buf()))
-        .unwrap_or_else(|| ".".into());
+    let exe_dir = startup::exe_dir();
     let stop = StopSignal::new();
     install_stop_handler(stop.clone());
     let request = RunRequest {

@@ -67,86 +67,125 @@ pub async fn run(args: PlanArgs) -> Exit {
             );
             continue;
         }
-        let Some(file) = config.find_connector_file(connector) else {
-            let _ = writeln!(out, "  error: connector file {connector}.toml not found");
-            exit = Exit::Usage;
-            continue;
-        };
-        let spec = match siemtap_connectors::rest::load_file(&file) {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = writeln!(out, "  error: {e}");
-                exit = Exit::Usage;
-                continue;
-            }
-        };
-        let state_file = config.state_file(source);
-        let store = if state_file.exists() {
-            match StateStore::open(&state_file) {
-                Ok(s) => s,
-                Err(e) => {
-                    let _ = writeln!(out, "  error: {e}");
-                    exit = Exit::StateUnreadable;
-                    continue;
-                }
-            }
-        } else {
-            StateStore::ephemeral()
-        };
-        let secrets_file = config.secrets_file();
-        let renames = match crate::run_config::declarative_secret_names(source, &spec) {
-            Ok(r) => r,
-            Err(m) => {
-                let _ = writeln!(out, "  error: {m}");
-                exit = Exit::Usage;
-                continue;
-            }
-        };
-        let chain = match siemtap_secrets::CredentialChain::new(siemtap_secrets::ChainSources {
-            credentials_directory: env
-                .get("CREDENTIALS_DIRECTORY")
-                .filter(|v| !v.trim().is_empty())
-                .map(PathBuf::from),
-            secrets_file,
-            env: env.clone(),
-            renames,
-        }) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = writeln!(out, "  error: {e}");
-                exit = Exit::Usage;
-                continue;
-            }
-        };
-        let opts = siemtap_connectors::rest::SourceOptions {
-            source_name: name,
-            settings: &source.settings,
-            chain: &chain,
-            http: http.clone(),
-            streams: source.streams.clone(),
-            lookback: source
-                .lookback
-                .as_ref()
-                .and_then(|l| parse_duration(l.get_ref())),
-        };
-        match spec.plan(opts, &store) {
-            Ok(requests) => {
-                for r in requests {
-                    let _ = writeln!(out, "  stream {}: {} {}", r.stream, r.method, r.url);
-                    for (k, v) in &r.headers {
-                        let _ = writeln!(out, "    {k}: {v}");
-                    }
-                    if let Some(body) = &r.body {
-                        let _ = writeln!(out, "    body: {body}");
-                    }
-                    let _ = writeln!(out, "    cursor: {}", r.cursor_note);
-                }
-            }
-            Err(f) => {
-                let _ = writeln!(out, "  error: {}: {}", f.code, f.message);
-                exit = Exit::Usage;
-            }
+        let code = plan_declarative(&mut out, &config, source, &env, &http);
+        if code != Exit::Ok {
+            exit = code;
         }
     }
     exit
+}
+
+/// The plan of one declarative source; `Exit::Ok` or the exit code its error calls for.
+fn plan_declarative(
+    out: &mut impl Write,
+    config: &Config,
+    source: &crate::config::SourceConfig,
+    env: &HashMap<String, String>,
+    http: &siemtap_http::HttpClient,
+) -> Exit {
+    let name = source.name.get_ref();
+    let connector = source.connector.get_ref();
+    let Some(file) = config.find_connector_file(connector) else {
+        let _ = writeln!(out, "  error: connector file {connector}.toml not found");
+        return Exit::Usage;
+    };
+    let spec = match siemtap_connectors::rest::load_file(&file) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(out, "  error: {e}");
+            return Exit::Usage;
+        }
+    };
+    let state_file = config.state_file(source);
+    let store = if state_file.exists() {
+        match StateStore::open(&state_file) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = writeln!(out, "  error: {e}");
+                return Exit::StateUnreadable;
+            }
+        }
+    } else {
+        StateStore::ephemeral()
+    };
+    let secrets_file = config.secrets_file();
+    let renames = match crate::run_config::declarative_secret_names(source, &spec) {
+        Ok(r) => r,
+        Err(m) => {
+            let _ = writeln!(out, "  error: {m}");
+            return Exit::Usage;
+        }
+    };
+    let chain = match siemtap_secrets::CredentialChain::new(siemtap_secrets::ChainSources {
+        credentials_directory: env
+            .get("CREDENTIALS_DIRECTORY")
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from),
+        secrets_file,
+        env: env.clone(),
+        renames,
+    }) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(out, "  error: {e}");
+            return Exit::Usage;
+        }
+    };
+    // A run needs every declared secret; a plan showing `REDACTED` for one that is not
+    // there would promise a request that cannot be made.
+    let missing = missing_secrets(&spec, &chain);
+    if !missing.is_empty() {
+        for m in &missing {
+            let _ = writeln!(out, "  error: {m}");
+        }
+        report_fatal(&format!(
+            "source {name}: {} secret(s) missing: {}",
+            missing.len(),
+            missing.join("; ")
+        ));
+        return Exit::Usage;
+    }
+    let opts = siemtap_connectors::rest::SourceOptions {
+        source_name: name,
+        settings: &source.settings,
+        chain: &chain,
+        http: http.clone(),
+        streams: source.streams.clone(),
+        lookback: source
+            .lookback
+            .as_ref()
+            .and_then(|l| parse_duration(l.get_ref())),
+    };
+    match spec.plan(opts, &store) {
+        Ok(requests) => {
+            for r in requests {
+                let _ = writeln!(out, "  stream {}: {} {}", r.stream, r.method, r.url);
+                for (k, v) in &r.headers {
+                    let _ = writeln!(out, "    {k}: {v}");
+                }
+                if let Some(body) = &r.body {
+                    let _ = writeln!(out, "    body: {body}");
+                }
+                let _ = writeln!(out, "    cursor: {}", r.cursor_note);
+            }
+        }
+        Err(f) => {
+            let _ = writeln!(out, "  error: {}: {}", f.code, f.message);
+            return Exit::Usage;
+        }
+    }
+    Exit::Ok
+}
+
+/// The declared secrets of `spec` the chain cannot supply, each with the chain's message
+/// (names and places only, never a value).
+fn missing_secrets(
+    spec: &siemtap_connectors::rest::ConnectorSpec,
+    chain: &siemtap_secrets::CredentialChain,
+) -> Vec<String> {
+    spec.secret_names()
+        .iter()
+        .filter_map(|n| spec.secret_key(n).map(|k| (n, k)))
+        .filter_map(|(n, k)| chain.get(k).err().map(|e| format!("secret `{n}`: {e}")))
+        .collect()
 }

@@ -2,7 +2,6 @@
 //! environment), from state lock to run summary, with the documented exit codes.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -240,10 +239,11 @@ pub(crate) fn pin_output_start<'a>(
     Ok(())
 }
 
-/// Logs a fatal problem; also shows it on a terminal if the log goes elsewhere.
+/// Reports a problem that ends the run (or a source): in the log and as one line on stderr,
+/// where an operator looks first. When the log itself goes to stderr it is printed once.
 pub fn report_fatal(message: &str) {
     tracing::error!("{message}");
-    if std::io::stderr().is_terminal() {
+    if !crate::logging::logs_to_stderr() {
         #[allow(clippy::print_stderr)]
         {
             eprintln!("siemtap: {message}");
@@ -286,8 +286,10 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
         match http_config(&req.env).and_then(|c| HttpClient::new(c).map_err(|e| e.to_string())) {
             Ok(h) => h,
             Err(e) => {
-                report_fatal(&format!("cannot set up the HTTP client: {e}"));
-                return RunResult::early(Exit::Usage);
+                return RunResult::early(crate::usage::usage_error(
+                    crate::usage::stdout_is_event_channel(Some(&output)),
+                    &format!("cannot set up the HTTP client: {e}"),
+                ));
             }
         };
     let ctx = DropInContext {
@@ -315,8 +317,11 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
                 return RunResult::early(Exit::Locked);
             }
             Err(e) => {
-                let failure =
-                    Failure::new(ErrorCode::StateReadError, "orchestrator", e.to_string());
+                let failure = Failure::new(
+                    ErrorCode::StateReadError,
+                    "orchestrator",
+                    format!("{e}{}", crate::privilege::permission_hint()),
+                );
                 let exit = emit_stateless(&output, plan.shaper.as_ref(), &failure).await;
                 return RunResult::early(if exit == Exit::Ok {
                     Exit::StateUnreadable
@@ -343,7 +348,7 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
     let mut sink = match output.open(Some(&store)) {
         Ok(s) => s,
         Err(e) => {
-            report_fatal(&e.to_string());
+            report_fatal(&format!("{e}{}", crate::privilege::permission_hint()));
             return RunResult::early(Exit::Delivery);
         }
     };

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use siemtap_connectors::{DropIn, DropInContext};
-use siemtap_core::runner::{RunOptions, Runner, StopSignal, describe, fair_share};
+use siemtap_core::runner::{RunOptions, Runner, StopSignal, fair_share};
 use siemtap_core::{ErrorCode, Failure, StateError, StateStore};
 use siemtap_http::HttpClient;
 use siemtap_sinks::FileSink;
@@ -234,71 +234,28 @@ fn prepare(
     })
 }
 
-/// Runs the configuration.
-pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit {
-    let env: HashMap<String, String> = std::env::vars().collect();
-    let max_runtime = opts
-        .max_runtime
-        .or(config.max_runtime)
-        .unwrap_or(Duration::from_secs(120));
-    let deadline = budget_deadline((!max_runtime.is_zero()).then_some(max_runtime));
-    // A path in the file is relative to the file; one on the command line to the working dir.
-    let from_file = || {
-        config
-            .file
-            .output
-            .as_ref()
-            .and_then(|o| Output::parse(o.get_ref()).ok())
-            .map(|o| match o {
-                Output::File(p) => Output::File(config.resolve(&p)),
-                other => other,
-            })
-    };
-    let output = opts
-        .output
-        .clone()
-        .or_else(from_file)
-        .unwrap_or(Output::Stdout)
-        // One sink for every source: the Wazuh location names the configuration.
-        .for_run(Some("config"), deadline);
-    let http = match http_config(&env).and_then(|c| HttpClient::new(c).map_err(|e| e.to_string())) {
-        Ok(h) => h,
-        Err(e) => {
-            report_fatal(&format!("cannot set up the HTTP client: {e}"));
-            return Exit::Usage;
-        }
-    };
-    let selected: Vec<&SourceConfig> = config
-        .file
-        .sources
-        .iter()
-        .filter(|s| !s.disabled)
-        .filter(|s| {
-            opts.only
-                .as_ref()
-                .is_none_or(|only| only.iter().any(|n| n == s.name.get_ref()))
-        })
-        .collect();
-    if let Some(only) = &opts.only {
-        for n in only {
-            if !config.file.sources.iter().any(|s| s.name.get_ref() == n) {
-                report_fatal(&format!(
-                    "--source {n:?}: no such source in {}",
-                    config.path.display()
-                ));
-                return Exit::Usage;
-            }
-        }
-    }
+/// A source that could not start: its failure and, when known, the shaper of its events.
+type Early = (Failure, Option<Box<dyn siemtap_core::shape::Shaper>>);
+
+/// The sources ready to run with their locked state, those that could not start, and the exit
+/// code their failures call for.
+type PreparedAll = (Vec<(Prepared, StateStore)>, Vec<Early>, Exit);
+
+/// Builds every selected source and locks its state. `Err`: a locked state ends the run.
+fn prepare_all(
+    config: &Config,
+    selected: Vec<&SourceConfig>,
+    http: &HttpClient,
+    env: &HashMap<String, String>,
+    all: bool,
+) -> Result<PreparedAll, Exit> {
     let mut exit = Exit::Ok;
-    // Build every source, then lock every state file, before anything is emitted: the file
-    // sink's recovery needs the committed length of all of them.
     let mut ready: Vec<(Prepared, StateStore)> = Vec::new();
-    let mut early: Vec<(Failure, Option<Box<dyn siemtap_core::shape::Shaper>>)> = Vec::new();
+    let mut early: Vec<Early> = Vec::new();
     for source in selected {
-        match prepare(config, source, &http, &env) {
+        match prepare(config, source, http, env) {
             Ok(p) => {
-                let store = if opts.all {
+                let store = if all {
                     Ok(StateStore::ephemeral())
                 } else {
                     StateStore::open(&p.plan.state_file)
@@ -317,13 +274,17 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
                     },
                     Err(e @ StateError::Locked { .. }) => {
                         report_fatal(&format!("source {:?}: {e}", p.name));
-                        return Exit::Locked;
+                        return Err(Exit::Locked);
                     }
                     Err(e) => {
                         let failure = Failure::new(
                             ErrorCode::StateReadError,
                             "orchestrator",
-                            format!("source {:?}: {e}", p.name),
+                            format!(
+                                "source {:?}: {e}{}",
+                                p.name,
+                                crate::privilege::permission_hint()
+                            ),
                         );
                         early.push((failure, Some(p.plan.shaper)));
                         exit = Exit::StateUnreadable;
@@ -338,6 +299,89 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
             }
         }
     }
+    Ok((ready, early, exit))
+}
+
+/// The run's output: `--output`, else the file's `output` (a path in the file is relative to
+/// the file, one on the command line to the working directory), else stdout.
+fn output_for(
+    config: &Config,
+    cli: Option<Output>,
+    deadline: Option<tokio::time::Instant>,
+) -> Output {
+    let from_file = || {
+        config
+            .file
+            .output
+            .as_ref()
+            .and_then(|o| Output::parse(o.get_ref()).ok())
+            .map(|o| match o {
+                Output::File(p) => Output::File(config.resolve(&p)),
+                other => other,
+            })
+    };
+    cli.or_else(from_file)
+        .unwrap_or(Output::Stdout)
+        // One sink for every source: the Wazuh location names the configuration.
+        .for_run(Some("config"), deadline)
+}
+
+/// Runs the configuration.
+pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let max_runtime = opts
+        .max_runtime
+        .or(config.max_runtime)
+        .unwrap_or(Duration::from_secs(120));
+    let deadline = budget_deadline((!max_runtime.is_zero()).then_some(max_runtime));
+    let output = output_for(config, opts.output.clone(), deadline);
+    let http = match http_config(&env).and_then(|c| HttpClient::new(c).map_err(|e| e.to_string())) {
+        Ok(h) => h,
+        Err(e) => {
+            return crate::usage::usage_error(
+                crate::usage::stdout_is_event_channel(Some(&output)),
+                &format!("cannot set up the HTTP client: {e}"),
+            );
+        }
+    };
+    let selected: Vec<&SourceConfig> = config
+        .file
+        .sources
+        .iter()
+        .filter(|s| !s.disabled)
+        .filter(|s| {
+            opts.only
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|n| n == s.name.get_ref()))
+        })
+        .collect();
+    if let Some(only) = &opts.only {
+        for n in only {
+            if !config.file.sources.iter().any(|s| s.name.get_ref() == n) {
+                let names: Vec<&str> = config
+                    .file
+                    .sources
+                    .iter()
+                    .map(|s| s.name.get_ref().as_str())
+                    .collect();
+                return crate::usage::usage_error(
+                    crate::usage::stdout_is_event_channel(Some(&output)),
+                    &format!(
+                        "--source {n:?}: no such source in {}; fix: use one of {}",
+                        config.path.display(),
+                        names.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    // Build every source, then lock every state file, before anything is emitted: the file
+    // sink's recovery needs the committed length of all of them.
+    let (ready, early, exit) = match prepare_all(config, selected, &http, &env, opts.all) {
+        Ok(all) => all,
+        Err(exit) => return exit,
+    };
+    let mut ready = ready;
     let committed = match &output {
         Output::File(path) => {
             let id = FileSink::output_id_for(path);
@@ -346,19 +390,20 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
         _ => None,
     };
     for (failure, shaper) in &early {
-        match shaper {
-            Some(shaper) => {
-                if emit_stateless(&output, shaper.as_ref(), failure).await == Exit::Delivery {
-                    return Exit::Delivery;
-                }
-            }
-            None => report_fatal(&describe(failure)),
+        // A failure outside any connector (an unknown connector, a bad setting) uses siemtap's
+        // own envelope: it is an event too, and the other sources still run.
+        let shaper: &dyn siemtap_core::shape::Shaper = match shaper {
+            Some(shaper) => shaper.as_ref(),
+            None => &crate::usage::SiemtapShaper,
+        };
+        if emit_stateless(&output, shaper, failure).await == Exit::Delivery {
+            return Exit::Delivery;
         }
     }
     let mut sink = match output.open_with(committed) {
         Ok(s) => s,
         Err(e) => {
-            report_fatal(&e.to_string());
+            report_fatal(&format!("{e}{}", crate::privilege::permission_hint()));
             return Exit::Delivery;
         }
     };

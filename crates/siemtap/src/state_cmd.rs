@@ -27,7 +27,7 @@ pub fn run(args: StateArgs) -> Exit {
             }
             Ok(None) => {
                 report_fatal(&format!(
-                    "{} does not exist (no run has saved state there yet)",
+                    "{} does not exist (no run has saved state there yet); fix: check --state-file, it is the file the run uses (OP_STATE_FILE, PP_STATE_FILE, XDR_STATE_FILE, or `<state_dir>/<source>.json` of a config file)",
                     state_file.display()
                 ));
                 Exit::StateUnreadable
@@ -45,7 +45,10 @@ pub fn run(args: StateArgs) -> Exit {
             let mut store = match StateStore::open(&state_file) {
                 Ok(s) => s,
                 Err(siemtap_core::StateError::Corrupt { .. }) if streams.is_empty() => {
-                    let aside = state_file.with_extension("corrupt");
+                    // `X.json` -> `X.json.corrupt` (docs/operations.md), whatever the name.
+                    let mut aside = state_file.clone().into_os_string();
+                    aside.push(".corrupt");
+                    let aside = std::path::PathBuf::from(aside);
                     if let Err(e) = std::fs::rename(&state_file, &aside) {
                         report_fatal(&format!("cannot move {} aside: {e}", state_file.display()));
                         return Exit::StateUnreadable;

@@ -25,13 +25,18 @@ fn status_message(code: ErrorCode, status: u16) -> String {
     }
 }
 
-/// The error event for a failed request to `endpoint` (a path, never a full URL).
-pub fn from_http(origin: &str, endpoint: &str, err: &HttpError) -> Failure {
+/// The error event for a failed request to `endpoint` (a path, never a full URL) under the
+/// configured `base_url` (named, redacted, in the connection-error message).
+pub fn from_http(origin: &str, base_url: &str, endpoint: &str, err: &HttpError) -> Failure {
+    let unreachable = format!(
+        "1Password Events API unreachable \u{2014} verify network connectivity to {} (OP_BASE_URL)",
+        siemtap_http::redact_url(base_url)
+    );
     let wording = Wording {
         api: API,
         status: &status_message,
         timeout: "1Password Events API request timed out",
-        unreachable: "1Password Events API unreachable \u{2014} verify network connectivity to events.1password.com (or OP_BASE_URL)",
+        unreachable: &unreachable,
         body_cap_hint: "",
     };
     http_failure::from_http_plain(origin, endpoint, err, &wording)

@@ -143,9 +143,12 @@ impl OnePasswordSource {
                 });
                 Ok(features.filter(|f| !f.is_empty()))
             }
-            Err(e) if matches!(e.status(), Some(401 | 403)) => {
-                Err(failures::from_http("orchestrator", INTROSPECT, &e))
-            }
+            Err(e) if matches!(e.status(), Some(401 | 403)) => Err(failures::from_http(
+                "orchestrator",
+                &t.base_url,
+                INTROSPECT,
+                &e,
+            )),
             Err(e) => {
                 tracing::warn!(source = %self.label, "introspect failed ({e}); running the selected streams anyway");
                 Ok(None)

@@ -173,7 +173,8 @@ impl OnePasswordStream {
                     None => sub(now, self.tenant.settings.lookback),
                 };
                 self.restart_from = Some(restart);
-                let mut notice = failures::from_http(self.name, self.path, &err);
+                let mut notice =
+                    failures::from_http(self.name, &self.tenant.base_url, self.path, &err);
                 notice.detail = Some(format!(
                     "endpoint={} status=400 cursor rejected; restarting from {} with a new cursor",
                     self.path,
@@ -189,7 +190,8 @@ impl OnePasswordStream {
                 })
             }
             Err(err) => {
-                let mut failure = failures::from_http(self.name, self.path, &err);
+                let mut failure =
+                    failures::from_http(self.name, &self.tenant.base_url, self.path, &err);
                 if err.status() == Some(400) && body.cursor().is_some() {
                     failure.detail = Some(format!(
                         "endpoint={} status=400 cursor rejected again after a restart in this run; the stream stays at its last checkpoint",

@@ -51,7 +51,9 @@ pub fn read(path: &Path) -> Result<Tenants, Failure> {
             ),
         ));
     }
-    let text = std::fs::read(path).map_err(|e| fatal(path, &format!("cannot be read ({e})")))?;
+    // Preloaded before a privilege drop when siemtap started as root (siemtap_secrets::preload).
+    let text = siemtap_secrets::preload::read_file(path)
+        .map_err(|e| fatal(path, &format!("cannot be read ({e})")))?;
     // Parse errors name the position only: the text holds tokens.
     let doc: Value = serde_json::from_slice(&text).map_err(|e| {
         fatal(

@@ -139,8 +139,7 @@ fn secrets_files_with_odd_encodings_work_or_fail_clearly() {
 // ---------------------------------------------------------------- config and connector files
 
 fn validate(files: &[&Path]) -> (Option<i32>, String) {
-    let out = std::process::Command::new(bin())
-        .env_clear()
+    let out = crate::harness::siemtap_cmd_clean()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .arg("validate")
         .args(files)
@@ -218,8 +217,7 @@ fn malformed_config_files_name_file_line_and_key() {
             "{name}: expected {needle:?} in {text}"
         );
         // `run --config` refuses it the same way before touching the network.
-        let out = std::process::Command::new(bin())
-            .env_clear()
+        let out = crate::harness::siemtap_cmd_clean()
             .args(["run", "--config"])
             .arg(&path)
             .args(["--log-file"])

@@ -128,7 +128,11 @@ fn config_errors_exit_2_before_anything_runs() {
         &[],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty());
+    // Wodle mode (stdout is not a terminal): one CONFIG_INVALID event, nothing else.
+    let events = lines(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["siemtap"]["error_code"], "CONFIG_INVALID");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("siemtap.toml:4:1"));
     assert!(
         work.read("siemtap.log").contains("siemtap.toml:4:1"),
         "{}",
@@ -274,9 +278,8 @@ fn declarative_source_resumes_after_kills() {
         ),
     );
     let run = || {
-        let mut cmd = std::process::Command::new(bin());
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+        let mut cmd = crate::harness::siemtap_cmd_clean();
+        cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("OP_BEARER_TOKEN", TOKEN)
             .args(["run", "--config", config.to_str().unwrap()])
             .stdin(std::process::Stdio::null())

@@ -101,7 +101,7 @@ fn configuration_example_validates() {
     let config = work.path("siemtap.toml");
     std::fs::write(&config, text).unwrap();
     work.install_shipped_connector("okta_system_log");
-    let out = std::process::Command::new(bin())
+    let out = crate::harness::siemtap_cmd()
         .arg("validate")
         .arg(&config)
         .output()

@@ -16,6 +16,25 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_siemtap")
 }
 
+/// `siemtap` as a command that opts in to running as root (`SIEMTAP_USER=root`): the tests
+/// run as root in CI, and `siemtap run` / `state reset|rewind` refuse root unless told so
+/// (they drop to the `wazuh` user). Every spawn of the binary goes through here or
+/// [`siemtap_cmd_clean`]; `privilege.rs` tests the drop itself.
+pub fn siemtap_cmd() -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.env("SIEMTAP_USER", "root");
+    cmd
+}
+
+/// [`siemtap_cmd`] with a clean environment: nothing but PATH and `SIEMTAP_USER=root`.
+pub fn siemtap_cmd_clean() -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SIEMTAP_USER", "root");
+    cmd
+}
+
 /// The default simulator token.
 pub const TOKEN: &str = "sim-token";
 
@@ -35,7 +54,7 @@ impl Sim {
     /// Starts `siemtap sim VENDOR --listen 127.0.0.1:0 ARGS` and waits for its
     /// `listening on` line.
     pub fn vendor(vendor: &str, args: &[&str]) -> Sim {
-        let mut child = Command::new(bin())
+        let mut child = siemtap_cmd()
             .args(["sim", vendor, "--listen", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())
@@ -197,9 +216,8 @@ impl RunCmd {
     /// `siemtap run 1password` against `sim`, state/log in `work`, no real retry sleeps,
     /// a clean environment (nothing inherited but PATH).
     pub fn new(sim: &Sim, work: &Workdir) -> RunCmd {
-        let mut cmd = Command::new(bin());
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+        let mut cmd = siemtap_cmd_clean();
+        cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("OP_BASE_URL", &sim.base)
             .env("OP_BEARER_TOKEN", TOKEN)
             .env("OP_STATE_FILE", work.state())
@@ -334,9 +352,8 @@ pub fn state_json(work: &Workdir) -> Value {
 
 /// `siemtap ARGS` with a clean environment (PATH, no retry sleeps) plus `env`.
 pub fn siemtap_clean(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(bin());
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    let mut cmd = siemtap_cmd_clean();
+    cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("SIEMTAP_NO_RETRY_SLEEP", "1")
         .args(args);
     for (k, v) in env {

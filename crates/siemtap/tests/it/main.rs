@@ -36,6 +36,10 @@
 //! |               | format; no listener → exit 1, no cursor advance; then full delivery      |
 //! | `proxy_env`   | HTTP_PROXY / NO_PROXY from the environment are honoured                 |
 //! | `wrong_type_state`| a state value of the wrong type: STATE_READ_ERROR, exit 4, file untouched |
+//! | `exits`       | every exit 2 says why: one stderr line and, in wodle mode, a            |
+//! |               | CONFIG_INVALID event; misleading messages fixed; max_runtime bounds     |
+//! | `privilege`   | as root: secrets read, then runs as the configured user (throwaway user |
+//! |               | in CI); refuses root unless `--user root`; missing user → exit 2        |
 //! | `proofpoint`  | Proofpoint: drain = oracle, late events, 7-day catch-up under kills, faults, gaps, canaries |
 
 // Campaign tests print their figures (docs/reliability.md quotes them) on stderr.
@@ -56,9 +60,11 @@ mod cut_body;
 mod demo;
 mod docs;
 mod drain;
+mod exits;
 mod faults;
 mod lock;
 mod planted_links;
+mod privilege;
 mod proofpoint;
 mod proxy_env;
 mod tenants;

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::harness::*;
 
 fn wazuh(args: &[&str]) -> Output {
-    Command::new(bin())
+    crate::harness::siemtap_cmd()
         .arg("wazuh")
         .args(args)
         .stdin(Stdio::null())
@@ -115,7 +115,7 @@ fn check_rejects_a_bad_file_with_file_and_line() {
 
 /// Runs `siemtap wazuh eval` over `events` and returns one verdict per line.
 fn eval(rules: &str, events: &str) -> Vec<Value> {
-    let mut child = Command::new(bin())
+    let mut child = crate::harness::siemtap_cmd()
         .args(["wazuh", "eval", "--rules", rules])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -201,8 +201,7 @@ fn onepassword_simulator_events_end_on_their_rules() {
 fn proofpoint_simulator_events_end_on_their_rules() {
     let sim = Sim::vendor("proofpoint", &["--seed", "2", "--events", "30"]);
     let work = Workdir::new();
-    let out = Command::new(bin())
-        .env_clear()
+    let out = crate::harness::siemtap_cmd_clean()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("PP_BASE_URL", &sim.base)
         .env("PP_PRINCIPAL", "sim-principal")
@@ -248,8 +247,7 @@ fn proofpoint_simulator_events_end_on_their_rules() {
 fn cortex_xdr_simulator_events_end_on_their_rules() {
     let sim = Sim::vendor("cortex_xdr", &["--seed", "5", "--events", "60"]);
     let work = Workdir::new();
-    let out = Command::new(bin())
-        .env_clear()
+    let out = crate::harness::siemtap_cmd_clean()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("XDR_BASE_URL", &sim.base)
         .env("XDR_API_KEY", "sim-api-key")

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::{Value, json};
 use siemtap_sinks::STDOUT_LINE_BUDGET;
@@ -25,7 +25,7 @@ fn text(b: &[u8]) -> String {
 }
 
 fn wazuh(args: &[&str]) -> Output {
-    Command::new(bin())
+    crate::harness::siemtap_cmd()
         .arg("wazuh")
         .args(args)
         .stdin(Stdio::null())
@@ -93,9 +93,8 @@ fn audit_event(uuid: &str, extra: Option<String>) -> Value {
 }
 
 fn run_stdout(base: &str, work: &Workdir) -> Vec<String> {
-    let mut cmd = Command::new(bin());
+    let mut cmd = crate::harness::siemtap_cmd_clean();
     let out = cmd
-        .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("OP_BASE_URL", base)
         .env("OP_BEARER_TOKEN", "test-token")
@@ -173,7 +172,7 @@ fn oversize_stdout_line_is_shrunk_and_alerts_while_normal_lines_stay_identical()
         std::fs::write(&p, wazuh(&["rules", c]).stdout).unwrap();
         rule_files.push(p.display().to_string());
     }
-    let mut eval = Command::new(bin())
+    let mut eval = crate::harness::siemtap_cmd()
         .args(["wazuh", "eval", "--rules", &rule_files[0], &rule_files[1]])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -338,7 +337,7 @@ fn systemd_units_parse_and_use_flags_that_exist() {
         "the install layout"
     );
     assert_eq!(&argv[1..3], ["run", "%i"]);
-    let help = Command::new(bin())
+    let help = crate::harness::siemtap_cmd()
         .args(["run", "--help"])
         .output()
         .unwrap();
@@ -368,6 +367,18 @@ fn systemd_units_parse_and_use_flags_that_exist() {
         "--max-runtime {budget} must stay below TimeoutStartSec {hard}"
     );
     assert!(value("--log-file").starts_with("/var/ossec/logs/"));
+    // Issue 10 item 7: the unit runs as wazuh from the start, without capabilities.
+    assert_eq!(get(&service, "Service", "User"), ["wazuh"]);
+    assert_eq!(get(&service, "Service", "Group"), ["wazuh"]);
+    for (key, want) in [
+        ("NoNewPrivileges", "yes"),
+        ("CapabilityBoundingSet", ""),
+        ("RestrictSUIDSGID", "yes"),
+        ("RestrictAddressFamilies", "AF_UNIX AF_INET AF_INET6"),
+        ("ProtectSystem", "strict"),
+    ] {
+        assert_eq!(get(&service, "Service", key), [want], "{key}");
+    }
 
     // Each connector's drop-in loads exactly the credentials its connector reads.
     for (connector, creds) in [

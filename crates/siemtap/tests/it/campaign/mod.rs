@@ -9,7 +9,7 @@
 //! `SIEMTAP_LEAK_FULL=1` makes `leak` run the full fault × log level × credential tier product.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -176,9 +176,8 @@ impl Conn {
     /// [`Conn::run`] with `--log-file LOG` (a path, or `stderr`).
     pub fn run_logged(&self, base: &str, work: &Workdir, log: &std::ffi::OsStr) -> RunCmd {
         let p = self.prefix;
-        let mut cmd = Command::new(bin());
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+        let mut cmd = crate::harness::siemtap_cmd_clean();
+        cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
             .env(format!("{p}_BASE_URL"), base)
             .env(format!("{p}_STATE_FILE"), work.state())
             .env(format!("{p}_SECRETS_FILE"), work.path("absent.secrets"))

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -22,9 +22,8 @@ fn xdr_sim(args: &[&str]) -> Sim {
 /// `siemtap run cortex_xdr` against `sim` with the simulator's default key, a clean
 /// environment, no real retry sleeps and the vendor's full 10 requests/s.
 fn xdr_run(sim: &Sim, work: &Workdir) -> RunCmd {
-    let mut cmd = Command::new(bin());
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    let mut cmd = crate::harness::siemtap_cmd_clean();
+    cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("XDR_BASE_URL", &sim.base)
         .env("XDR_API_KEY", "sim-api-key")
         .env("XDR_API_KEY_ID", "1")

@@ -5,7 +5,7 @@
 //! failure scenarios).
 
 use std::collections::{BTreeMap, HashMap};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -22,9 +22,8 @@ pub(super) fn sim(args: &[&str]) -> Sim {
 
 /// `siemtap run proofpoint` against `sim` with a clean environment (PATH only).
 pub(super) fn run(sim: &Sim, work: &Workdir) -> RunCmd {
-    let mut cmd = Command::new(bin());
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    let mut cmd = crate::harness::siemtap_cmd_clean();
+    cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("PP_BASE_URL", &sim.base)
         .env("PP_PRINCIPAL", PRINCIPAL)
         .env("PP_SECRET", SECRET)

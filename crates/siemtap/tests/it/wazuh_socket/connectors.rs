@@ -33,9 +33,8 @@ struct Case {
 }
 
 fn env_run(sim: &Sim, work: &Workdir, connector: &str, env: &[(&str, &str)]) -> RunCmd {
-    let mut cmd = Command::new(bin());
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    let mut cmd = crate::harness::siemtap_cmd_clean();
+    cmd.env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("SIEMTAP_NO_RETRY_SLEEP", "1")
         .args(["run", connector, "--log-file"])
         .arg(work.log())

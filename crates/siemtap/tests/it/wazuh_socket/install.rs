@@ -13,7 +13,7 @@ use siemtap_wazuh::install_files::CREDENTIALS;
 use crate::harness::*;
 
 fn siemtap(args: &[&str]) -> Output {
-    Command::new(bin())
+    crate::harness::siemtap_cmd()
         .args(args)
         .output()
         .expect("run siemtap")
