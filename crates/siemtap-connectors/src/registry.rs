@@ -20,6 +20,9 @@ pub struct DropInContext<'a> {
     pub lookback_hours: Option<f64>,
     /// Directory of the running executable: where the reference kept state and secrets.
     pub exe_dir: PathBuf,
+    /// Where default state files go (`<connector>.state.json` when `<PREFIX>_STATE_FILE` is
+    /// unset): `--state-dir`, else `exe_dir`.
+    pub state_dir: PathBuf,
     /// Per-source secret names (`[source.secrets]` in a config file): standard env name ->
     /// the name looked up instead in every tier. Empty for drop-in runs.
     pub secret_names: HashMap<String, String>,

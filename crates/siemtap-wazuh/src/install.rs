@@ -232,6 +232,22 @@ pub fn detect_wazuh5(prefix: &Path) -> Option<String> {
     None
 }
 
+/// State files an older version kept beside the binary (`wodles/siemtap/*.state.json`), where
+/// the `wazuh` user the wodle now runs as cannot write: the install names them with the move
+/// that carries them to `var/wodles/siemtap` (the stanza's `--state-dir`).
+pub fn state_beside_the_binary(prefix: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(prefix.join("wodles/siemtap")) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".state.json"))
+        .collect();
+    found.sort();
+    found
+}
+
 /// The installed rules file of a connector: `siemtap_<connector>_rules.xml`, and
 /// `siemtap_health_rules.xml` for siemtap's own health and error rules.
 pub fn rules_file_name(connector: &str) -> String {

@@ -137,7 +137,7 @@ pub fn command_line(o: &WodleOptions) -> Result<String, ConfError> {
         format!("wazuh-socket:{prefix}/queue/sockets/queue")
     };
     Ok(format!(
-        "{prefix}/wodles/siemtap/siemtap run {} --output {output} --max-runtime {} --log-file {prefix}/logs/siemtap.log",
+        "{prefix}/wodles/siemtap/siemtap run {} --output {output} --max-runtime {} --log-file {prefix}/logs/siemtap.log --state-dir {prefix}/var/wodles/siemtap",
         o.connector,
         max_runtime_for(o.timeout)?
     ))
@@ -236,7 +236,7 @@ mod tests {
     #[test]
     fn socket_stanza_matches_the_spec_example() {
         let s = wodle_stanza(&opts()).unwrap();
-        assert!(s.contains("<command>/var/ossec/wodles/siemtap/siemtap run 1password --output wazuh-socket --max-runtime 240 --log-file /var/ossec/logs/siemtap.log</command>"), "{s}");
+        assert!(s.contains("<command>/var/ossec/wodles/siemtap/siemtap run 1password --output wazuh-socket --max-runtime 240 --log-file /var/ossec/logs/siemtap.log --state-dir /var/ossec/var/wodles/siemtap</command>"), "{s}");
         assert!(s.contains("<ignore_output>yes</ignore_output>"));
         assert!(s.contains("<timeout>280</timeout>"));
         assert!(s.contains("<tag>siemtap-1password</tag>"));

@@ -266,7 +266,7 @@ fn full_install_into_a_root_with_systemd_and_merge_is_idempotent() {
             1,
             "{merged}"
         );
-        assert!(merged.contains(&format!("<command>{p}/wodles/siemtap/siemtap run {c} --output wazuh-socket:{p}/queue/sockets/queue --max-runtime 240 --log-file {p}/logs/siemtap.log</command>")), "{merged}");
+        assert!(merged.contains(&format!("<command>{p}/wodles/siemtap/siemtap run {c} --output wazuh-socket:{p}/queue/sockets/queue --max-runtime 240 --log-file {p}/logs/siemtap.log --state-dir {p}/var/wodles/siemtap</command>")), "{merged}");
     }
     assert!(merged.contains("<ignore_output>yes</ignore_output>"));
     assert_eq!(mode(&conf), 0o640, "ossec.conf keeps its mode");

@@ -74,6 +74,11 @@ pub struct RunArgs {
     /// a different user here is an error.
     #[arg(long)]
     pub user: Option<String>,
+    /// Drop-in mode: directory of the default state file (`<connector>.state.json`) when
+    /// `<PREFIX>_STATE_FILE` is unset; default beside the binary. The Wazuh stanza passes
+    /// `var/wodles/siemtap`, which the `wazuh` user can write (the binary's directory is not).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// `siemtap validate`.

@@ -85,6 +85,7 @@ async fn demo(args: &DemoArgs) -> Result<Exit, String> {
         max_runtime: None,
         output: Output::File(output.clone()),
         exe_dir: dir.clone(),
+        state_dir: dir.clone(),
     };
 
     let first = run::execute(request(), StopSignal::new()).await;

@@ -200,6 +200,7 @@ async fn run_command(mut args: RunArgs, mut started: Started) -> Exit {
         Err(e) => return usage::usage_error(false, &e),
     };
     let exe_dir = startup::exe_dir();
+    let state_dir = args.state_dir.clone().unwrap_or_else(|| exe_dir.clone());
     let stop = StopSignal::new();
     install_stop_handler(stop.clone());
     let request = RunRequest {
@@ -214,6 +215,7 @@ async fn run_command(mut args: RunArgs, mut started: Started) -> Exit {
         },
         output,
         exe_dir,
+        state_dir,
     };
     run::execute(request, stop).await.exit
 }

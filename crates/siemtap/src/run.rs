@@ -145,6 +145,8 @@ pub struct RunRequest {
     pub output: Output,
     /// Directory of the executable (drop-in defaults).
     pub exe_dir: PathBuf,
+    /// Directory of the default state file (`--state-dir`, else `exe_dir`).
+    pub state_dir: PathBuf,
 }
 
 /// What a run did.
@@ -298,6 +300,7 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
         source: req.source.as_deref(),
         lookback_hours: req.lookback_hours,
         exe_dir: req.exe_dir.clone(),
+        state_dir: req.state_dir.clone(),
         secret_names: HashMap::new(),
     };
     let plan = match (req.connector.drop_in)(&ctx) {

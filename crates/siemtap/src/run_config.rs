@@ -152,6 +152,7 @@ fn prepare(
             source: None,
             lookback_hours: None,
             exe_dir: config.base_dir(),
+            state_dir: config.base_dir(),
             secret_names,
         };
         return (builtin.drop_in)(&ctx)

@@ -81,6 +81,7 @@ fn check_config(path: &Path, warnings: &mut Vec<String>) -> Vec<String> {
                         source: None,
                         lookback_hours: None,
                         exe_dir: config.base_dir(),
+                        state_dir: config.base_dir(),
                         secret_names,
                     };
                     if let Err(e) = (builtin.drop_in)(&ctx) {

@@ -15,6 +15,7 @@ use siemtap_wazuh::generate::BUILTIN;
 use siemtap_wazuh::ini;
 use siemtap_wazuh::install::{
     InstallOptions, default_systemd_dir, execute, plan, render_plan, selected_credentials, stanzas,
+    state_beside_the_binary,
 };
 use siemtap_wazuh::install_files::encrypt_commands;
 use siemtap_wazuh::logtest::{DEFAULT_LOGTEST_SOCKET, LogtestClient};
@@ -462,6 +463,14 @@ fn eval(rules: &[PathBuf]) -> Exit {
 fn next_steps(o: &InstallOptions, stanza_text: &str, dry_run: bool) -> String {
     let p = o.prefix.display();
     let mut t = String::from("\nnext steps:\n");
+    let stale = state_beside_the_binary(&o.prefix);
+    if !stale.is_empty() {
+        let names: Vec<String> = stale.iter().map(|s| s.display().to_string()).collect();
+        t.push_str(&format!(
+            "- state of an older version is beside the binary, which the wazuh user cannot write: {}. Move it where the stanza's --state-dir points, before the next run: mv {p}/wodles/siemtap/*.state.json {p}/var/wodles/siemtap/ && rm -f {p}/wodles/siemtap/*.state.json.lock && chown wazuh:wazuh {p}/var/wodles/siemtap/*.state.json\n",
+            names.join(", ")
+        ));
+    }
     if o.merge_ossec_conf {
         t.push_str(&format!(
             "- {p}/etc/ossec.conf: the siemtap block is merged{} (socket sink, output ignored); restart the manager to apply it: systemctl restart wazuh-manager\n",

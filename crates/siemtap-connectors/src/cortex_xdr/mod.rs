@@ -227,7 +227,7 @@ fn drop_in(ctx: &DropInContext<'_>) -> Result<DropIn, DropInError> {
     let state_file = chain
         .setting("XDR_STATE_FILE")
         .map(|p| PathBuf::from(p.trim()))
-        .unwrap_or_else(|| ctx.exe_dir.join("cortex_xdr.state.json"));
+        .unwrap_or_else(|| ctx.state_dir.join("cortex_xdr.state.json"));
     let key = credential(&chain, API_KEY)?;
     let key_id = credential(&chain, API_KEY_ID)?;
     validate_key_id(key_id.expose()).map_err(invalid)?;

@@ -22,6 +22,7 @@ fn ctx_run(
         source,
         lookback_hours: None,
         exe_dir: dir.to_path_buf(),
+        state_dir: dir.to_path_buf(),
         secret_names: Default::default(),
     };
     drop_in(&ctx)

@@ -229,7 +229,7 @@ fn drop_in(ctx: &DropInContext<'_>) -> Result<DropIn, DropInError> {
             .map(PathBuf::from)
     };
     let state_file =
-        path_var("OP_STATE_FILE").unwrap_or_else(|| ctx.exe_dir.join("1password.state.json"));
+        path_var("OP_STATE_FILE").unwrap_or_else(|| ctx.state_dir.join("1password.state.json"));
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     let mut failures = Vec::new();
     if let Some(tokens_file) = path_var("OP_TOKENS_FILE") {

@@ -227,7 +227,7 @@ fn drop_in(ctx: &DropInContext<'_>) -> Result<DropIn, DropInError> {
             .map(PathBuf::from)
     };
     let state_file =
-        path_var("PP_STATE_FILE").unwrap_or_else(|| ctx.exe_dir.join("proofpoint.state.json"));
+        path_var("PP_STATE_FILE").unwrap_or_else(|| ctx.state_dir.join("proofpoint.state.json"));
     let secrets_file = path_var("PP_SECRETS_FILE").unwrap_or_else(|| ctx.exe_dir.join(".secrets"));
     let missing = |e: siemtap_secrets::SecretsError| {
         config_error(ErrorCode::ConfigMissingCredential, e.to_string())

@@ -40,6 +40,7 @@
 //! |               | CONFIG_INVALID event; misleading messages fixed; max_runtime bounds     |
 //! | `privilege`   | as root: secrets read, then runs as the configured user (throwaway user |
 //! |               | in CI); refuses root unless `--user root`; missing user → exit 2        |
+//! | `state_dir`   | --state-dir holds the drop-in default state file                        |
 //! | `proofpoint`  | Proofpoint: drain = oracle, late events, 7-day catch-up under kills, faults, gaps, canaries |
 
 // Campaign tests print their figures (docs/reliability.md quotes them) on stderr.
@@ -67,6 +68,7 @@ mod planted_links;
 mod privilege;
 mod proofpoint;
 mod proxy_env;
+mod state_dir;
 mod tenants;
 mod trusted_origins;
 mod wazuh;

@@ -291,7 +291,7 @@ fn ossec_conf_prints_the_stanza() {
     ]);
     assert_eq!(out.status.code(), Some(0));
     let s = text(&out.stdout);
-    assert!(s.contains("<command>/var/ossec/wodles/siemtap/siemtap run cortex_xdr --output wazuh-socket --max-runtime 300 --log-file /var/ossec/logs/siemtap.log</command>"), "{s}");
+    assert!(s.contains("<command>/var/ossec/wodles/siemtap/siemtap run cortex_xdr --output wazuh-socket --max-runtime 300 --log-file /var/ossec/logs/siemtap.log --state-dir /var/ossec/var/wodles/siemtap</command>"), "{s}");
     assert!(s.contains("<interval>10m</interval>") && s.contains("<timeout>350</timeout>"));
     let bad = wazuh(&["ossec-conf", "1password", "--interval", "5x"]);
     assert_eq!(bad.status.code(), Some(2));

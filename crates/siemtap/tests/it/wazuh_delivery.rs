@@ -446,7 +446,7 @@ fn ossec_conf_and_docs_describe_both_modes_alike() {
         "siemtap wazuh logtest",
         "65,460",
         // The documented stanza is what `ossec-conf --socket` prints.
-        "/var/ossec/wodles/siemtap/siemtap run 1password --output wazuh-socket --max-runtime 240 --log-file /var/ossec/logs/siemtap.log",
+        "/var/ossec/wodles/siemtap/siemtap run 1password --output wazuh-socket --max-runtime 240 --log-file /var/ossec/logs/siemtap.log --state-dir /var/ossec/var/wodles/siemtap",
     ] {
         assert!(docs.contains(needle), "docs/wazuh.md lacks {needle:?}");
     }
