@@ -48,17 +48,35 @@ impl RecordingProxy {
     }
 }
 
-#[test]
-fn http_proxy_from_the_environment_is_used() {
+/// One drain of a 20-event simulator with `HTTP_PROXY` pointing at a recording proxy, and
+/// `NO_PROXY` when given; returns the run, its events and the proxy's request lines.
+fn run_with_proxy(
+    no_proxy: Option<&str>,
+) -> (
+    std::process::Output,
+    Vec<serde_json::Value>,
+    Vec<String>,
+    Sim,
+    Workdir,
+) {
     let sim = Sim::start(&["--events", "20"]);
     let proxy = RecordingProxy::start();
     let work = Workdir::new();
-    let out = RunCmd::new(&sim, &work)
+    let mut cmd = RunCmd::new(&sim, &work)
         .env("SIEMTAP_USER", "root")
         .env("HTTP_PROXY", &proxy.url)
-        .env("http_proxy", &proxy.url)
-        .output();
-    let seen = proxy.requests();
+        .env("http_proxy", &proxy.url);
+    if let Some(hosts) = no_proxy {
+        cmd = cmd.env("NO_PROXY", hosts).env("no_proxy", hosts);
+    }
+    let out = cmd.output();
+    let events = lines(&String::from_utf8_lossy(&out.stdout));
+    (out, events, proxy.requests(), sim, work)
+}
+
+#[test]
+fn http_proxy_from_the_environment_is_used() {
+    let (_, events, seen, _sim, work) = run_with_proxy(None);
     assert!(
         seen.iter()
             .any(|l| l.starts_with("POST http://127.0.0.1:")
@@ -67,25 +85,14 @@ fn http_proxy_from_the_environment_is_used() {
         work.read("siemtap.log")
     );
     // The proxy's 503 is a visible failure, not a silent empty run.
-    let events = lines(&String::from_utf8_lossy(&out.stdout));
     assert!(!errors(&events).is_empty(), "no error event: {events:?}");
 }
 
 #[test]
 fn no_proxy_bypasses_the_proxy_for_the_named_host() {
-    let sim = Sim::start(&["--events", "20"]);
-    let proxy = RecordingProxy::start();
-    let work = Workdir::new();
-    let out = RunCmd::new(&sim, &work)
-        .env("SIEMTAP_USER", "root")
-        .env("HTTP_PROXY", &proxy.url)
-        .env("http_proxy", &proxy.url)
-        .env("NO_PROXY", "127.0.0.1")
-        .env("no_proxy", "127.0.0.1")
-        .output();
+    let (out, events, seen, sim, _work) = run_with_proxy(Some("127.0.0.1"));
     assert_eq!(out.status.code(), Some(0));
-    assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
-    let events = lines(&String::from_utf8_lossy(&out.stdout));
+    assert!(seen.is_empty(), "{seen:?}");
     assert!(errors(&events).is_empty(), "{events:?}");
     assert_exact(&ids_by_stream(&events), &sim.oracle(None));
 }

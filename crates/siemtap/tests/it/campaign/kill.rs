@@ -101,9 +101,19 @@ pub fn campaign(conn: &Conn, sink: Sink, kills: usize, seed: u64) -> KillReport 
     // first state commit are not cut by the next run (it finds no committed length), so they
     // repeat. Those ids are tracked and reported apart; any other repeat fails the test.
     let mut before_first_commit: HashSet<String> = HashSet::new();
-    for _ in 0..kills {
+    // On a loaded machine the test thread can oversleep a kill delay until the run is done;
+    // such a trial still counts, but more trials follow (delays from the window's lower half)
+    // until a third of the planned kills hit a running process, at most `2 * kills` extra.
+    let mut trials = 0;
+    while trials < kills || (mid_run < kills / 3 && trials < 3 * kills) {
         let run = with_sink(page_env(conn.run(&sim.base, &work)));
         let (lo, hi) = conn.kill_ms;
+        let hi = if trials < kills {
+            hi
+        } else {
+            lo + (hi - lo) / 2
+        };
+        trials += 1;
         let (out, running) = run_and_kill(run, &work.path("stdout.txt"), lo + rng.below(hi - lo));
         mid_run += usize::from(running);
         per_run.push(lines_lenient(&out));
@@ -131,7 +141,7 @@ pub fn campaign(conn: &Conn, sink: Sink, kills: usize, seed: u64) -> KillReport 
     }
     assert!(
         mid_run >= kills / 3,
-        "{}: only {mid_run} of {kills} kills hit a running process",
+        "{}: only {mid_run} of {trials} kills hit a running process",
         conn.name
     );
     freeze(conn, &sim);
@@ -180,7 +190,7 @@ pub fn campaign(conn: &Conn, sink: Sink, kills: usize, seed: u64) -> KillReport 
         }
     }
     let report = KillReport {
-        kills,
+        kills: trials,
         mid_run,
         cmp: cmp.clone(),
         first_commit_repeats,
