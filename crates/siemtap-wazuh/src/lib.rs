@@ -23,4 +23,5 @@ pub mod parse;
 pub mod pcre;
 pub mod render;
 pub mod testgen;
+pub mod wazuh5;
 pub mod xml;
