@@ -13,6 +13,7 @@ mod run_config;
 mod sim_cmd;
 mod state_cmd;
 mod validate;
+mod wazuh5_cmd;
 mod wazuh_cmd;
 mod wazuh_connector;
 mod wazuh_output;

@@ -312,9 +312,13 @@ fn document(p: &Profile, t: &Tree, i: usize) -> Result<Value, String> {
             "title": title(p, et.as_deref(), r),
             "author": "siemtap",
             "description": format!(
-                "Migrated from siemtap's Wazuh 4.x rule {} (level {}): {} Fires on the events \
+                "Migrated from siemtap's Wazuh 4.x rule {} (level {}): {}{} Fires on the events \
                  that end on rule {} in 4.x.",
-                r.id, r.level, r.description, r.id
+                r.id,
+                r.level,
+                r.description,
+                if r.description.ends_with(['.', '!', '?']) { "" } else { "." },
+                r.id
             ),
             "references": [format!("Migrated from 4.x rule {}", r.id)],
         },

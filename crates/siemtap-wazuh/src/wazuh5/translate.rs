@@ -53,10 +53,9 @@ fn one_or_list(vals: Vec<Value>) -> Value {
     }
 }
 
-/// The WCS field a vendor field is copied into for an event type (blocks of that type or of
-/// every type; `None` type: any block, if they agree).
+/// The WCS field a vendor field is first copied into for an event type (blocks of that type
+/// or of every type; `None` type: any block).
 pub fn home(p: &Profile, event_type: Option<&str>, field: &str) -> Option<String> {
-    let mut found: Option<String> = None;
     for b in &p.blocks {
         let bt = p.block_type(b);
         if let (Some(t), Some(want)) = (bt.as_deref(), event_type)
@@ -64,16 +63,11 @@ pub fn home(p: &Profile, event_type: Option<&str>, field: &str) -> Option<String
         {
             continue;
         }
-        for m in &b.map {
-            if m.src == Src::Ref(field.to_string()) {
-                match &found {
-                    Some(f) if *f != m.field => return None,
-                    _ => found = Some(m.field.clone()),
-                }
-            }
+        if let Some(m) = b.map.iter().find(|m| m.src == Src::Ref(field.to_string())) {
+            return Some(m.field.clone());
         }
     }
-    found
+    None
 }
 
 fn value_text(v: &Value) -> String {
