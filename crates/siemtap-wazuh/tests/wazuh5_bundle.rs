@@ -54,7 +54,10 @@ fn findings_agree(b: &Bundle, engine: &Engine, events: &[String]) {
     }
     let all: BTreeSet<u32> = b.migrated.from.iter().copied().collect();
     let missing: Vec<_> = all.difference(&hit).collect();
-    assert!(missing.is_empty(), "migrated rules no sample event finds: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "migrated rules no sample event finds: {missing:?}"
+    );
 }
 
 fn builtin(name: &str) {

@@ -95,11 +95,17 @@ pub fn bundle(a: BundleArgs) -> Exit {
         }
     };
     let mut o = std::io::stdout().lock();
-    if o.write_all(text.as_bytes()).and_then(|_| o.flush()).is_err() {
+    if o.write_all(text.as_bytes())
+        .and_then(|_| o.flush())
+        .is_err()
+    {
         return Exit::Delivery;
     }
     if a.check {
-        return report(&check_bundle(&b.document), &format!("bundle {}", a.connector));
+        return report(
+            &check_bundle(&b.document),
+            &format!("bundle {}", a.connector),
+        );
     }
     Exit::Ok
 }

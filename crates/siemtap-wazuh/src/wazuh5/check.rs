@@ -28,8 +28,16 @@ pub const LEVELS: &[&str] = &["informational", "low", "medium", "high", "critica
 pub const STATUSES: &[&str] = &["experimental", "test", "stable"];
 /// Compliance frameworks (Security Analytics `rules.md` "Compliance").
 pub const FRAMEWORKS: &[&str] = &[
-    "gdpr", "pci_dss", "cmmc", "nist_800_53", "nist_800_171", "hipaa", "iso_27001", "nis2",
-    "tsc", "fedramp",
+    "gdpr",
+    "pci_dss",
+    "cmmc",
+    "nist_800_53",
+    "nist_800_171",
+    "hipaa",
+    "iso_27001",
+    "nis2",
+    "tsc",
+    "fedramp",
 ];
 
 /// One problem in a bundle.
@@ -98,7 +106,10 @@ pub fn check_bundle(b: &Value) -> Vec<Problem> {
         }
     }
     let integ = &b["integration"];
-    let title = integ["metadata"]["title"].as_str().unwrap_or("").to_string();
+    let title = integ["metadata"]["title"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     check_integration(&mut c, integ);
     let mut dec_ids = Vec::new();
     for d in b["decoders"].as_array().into_iter().flatten() {
@@ -110,16 +121,25 @@ pub fn check_bundle(b: &Value) -> Vec<Problem> {
     for r in b["rules"].as_array().into_iter().flatten() {
         let t = r["metadata"]["title"].as_str().unwrap_or("?").to_string();
         if !titles.insert(t.clone()) {
-            c.say(&format!("rule {t:?}"), "title is not unique (the draft space refuses it)");
+            c.say(
+                &format!("rule {t:?}"),
+                "title is not unique (the draft space refuses it)",
+            );
         }
         check_rule(&mut c, r, &title);
         rule_ids.push(r["id"].clone());
     }
     if integ["decoders"].as_array() != Some(&dec_ids) {
-        c.say("integration", "`decoders` must list the bundle's decoder ids in order");
+        c.say(
+            "integration",
+            "`decoders` must list the bundle's decoder ids in order",
+        );
     }
     if integ["rules"].as_array() != Some(&rule_ids) {
-        c.say("integration", "`rules` must list the bundle's rule ids in order");
+        c.say(
+            "integration",
+            "`rules` must list the bundle's rule ids in order",
+        );
     }
     if !b["kvdbs"].is_array() {
         c.say("bundle", "`kvdbs` must be a list");
@@ -137,7 +157,10 @@ fn check_integration(c: &mut Ctx, i: &Value) {
     }
     match i["category"].as_str() {
         Some(k) if CATEGORIES.contains(&k) => {}
-        other => c.say(d, format!("category {other:?} is not one of {CATEGORIES:?}")),
+        other => c.say(
+            d,
+            format!("category {other:?} is not one of {CATEGORIES:?}"),
+        ),
     }
     if !i["kvdbs"].is_array() {
         c.say(d, "`kvdbs` must be a list (empty when none)");
@@ -156,12 +179,21 @@ fn check_decoder(c: &mut Ctx, dv: &Value) {
     if !dv["enabled"].is_boolean() {
         c.say(&d, "`enabled` must be true or false");
     }
-    if dv["parents"].as_array().is_none_or(|p| !p.iter().any(|x| x == PARENT)) {
-        c.say(&d, format!("`parents` must name {PARENT} (siemtap events arrive as JSON)"));
+    if dv["parents"]
+        .as_array()
+        .is_none_or(|p| !p.iter().any(|x| x == PARENT))
+    {
+        c.say(
+            &d,
+            format!("`parents` must name {PARENT} (siemtap events arrive as JSON)"),
+        );
     }
     match dv["check"].as_str() {
         Some(s) if s.starts_with("$_tmp_json.integration == '") => {}
-        _ => c.say(&d, "`check` must be `$_tmp_json.integration == '<integration>'`"),
+        _ => c.say(
+            &d,
+            "`check` must be `$_tmp_json.integration == '<integration>'`",
+        ),
     }
     let Some(blocks) = dv["normalize"].as_array() else {
         c.say(&d, "`normalize` must be a list of blocks");
@@ -184,9 +216,15 @@ fn check_decoder(c: &mut Ctx, dv: &Value) {
 }
 
 fn check_map(c: &mut Ctx, d: &str, k: usize, op: &Value) {
-    let Some((target, v)) = op.as_object().filter(|o| o.len() == 1).and_then(|o| o.iter().next())
+    let Some((target, v)) = op
+        .as_object()
+        .filter(|o| o.len() == 1)
+        .and_then(|o| o.iter().next())
     else {
-        c.say(d, format!("normalize[{k}].map: each entry must be one {{field: value}} pair"));
+        c.say(
+            d,
+            format!("normalize[{k}].map: each entry must be one {{field: value}} pair"),
+        );
         return;
     };
     if target.starts_with('_') {
@@ -214,7 +252,10 @@ fn check_map(c: &mut Ctx, d: &str, k: usize, op: &Value) {
         (None, lit) => value_fits(f.kind, lit),
     };
     if !ok {
-        c.say(d, format!("normalize[{k}].map: {target} ({}) cannot hold {v}", f.kind));
+        c.say(
+            d,
+            format!("normalize[{k}].map: {target} ({}) cannot hold {v}", f.kind),
+        );
     }
 }
 
@@ -234,7 +275,10 @@ fn check_rule(c: &mut Ctx, r: &Value, product: &str) {
         other => c.say(&d, format!("status {other:?} is not one of {STATUSES:?}")),
     }
     if r["logsource"]["product"].as_str() != Some(product) {
-        c.say(&d, format!("logsource.product must equal the integration's title {product:?}"));
+        c.say(
+            &d,
+            format!("logsource.product must equal the integration's title {product:?}"),
+        );
     }
     match r["detection"].as_object() {
         Some(det) => check_detection(c, &d, det),
@@ -244,10 +288,18 @@ fn check_rule(c: &mut Ctx, r: &Value, product: &str) {
     if let Some(comp) = r.get("compliance") {
         for (k, v) in comp.as_object().into_iter().flatten() {
             if !FRAMEWORKS.contains(&k.as_str()) {
-                c.say(&d, format!("compliance framework {k:?} is not one of {FRAMEWORKS:?}"));
+                c.say(
+                    &d,
+                    format!("compliance framework {k:?} is not one of {FRAMEWORKS:?}"),
+                );
             }
-            if v.as_array().is_none_or(|a| a.is_empty() || !a.iter().all(Value::is_string)) {
-                c.say(&d, format!("compliance.{k} must be a non-empty list of strings"));
+            if v.as_array()
+                .is_none_or(|a| a.is_empty() || !a.iter().all(Value::is_string))
+            {
+                c.say(
+                    &d,
+                    format!("compliance.{k} must be a non-empty list of strings"),
+                );
             }
         }
     }
@@ -265,7 +317,9 @@ fn check_mitre(c: &mut Ctx, d: &str, m: &Value) {
             _ => s
                 .strip_prefix('T')
                 .and_then(|x| x.split_once('.'))
-                .is_some_and(|(a, b)| digits(a) && b.len() == 3 && b.bytes().all(|x| x.is_ascii_digit())),
+                .is_some_and(|(a, b)| {
+                    digits(a) && b.len() == 3 && b.bytes().all(|x| x.is_ascii_digit())
+                }),
         }
     };
     for kind in ["tactic", "technique", "subtechnique"] {
@@ -294,7 +348,10 @@ fn check_detection(c: &mut Ctx, d: &str, det: &Map<String, Value>) {
             let (mut plain, mut pats) = (Vec::new(), Vec::new());
             condition::references(&expr, &mut plain, &mut pats);
             for n in plain.iter().filter(|n| !names.contains(n)) {
-                c.say(d, format!("condition names {n:?}, which is not a selection"));
+                c.say(
+                    d,
+                    format!("condition names {n:?}, which is not a selection"),
+                );
             }
             for p in &pats {
                 if !names.iter().any(|n| condition::pattern_matches(p, n)) {
@@ -325,14 +382,24 @@ fn check_detection_field(c: &mut Ctx, d: &str, sel: &str, key: &str, v: &Value) 
     let field = parts.next().unwrap_or_default();
     let mods: Vec<&str> = parts.collect();
     let Some(f) = fields::field(field) else {
-        c.say(d, format!("{sel}: {field} is not a WCS field (the content manager rejects the rule)"));
+        c.say(
+            d,
+            format!("{sel}: {field} is not a WCS field (the content manager rejects the rule)"),
+        );
         return;
     };
     if !f.indexed {
-        c.say(d, format!("{sel}: {field} is not indexed, so no rule can match it"));
+        c.say(
+            d,
+            format!("{sel}: {field} is not indexed, so no rule can match it"),
+        );
     }
-    let string_op = mods.iter().any(|m| matches!(*m, "contains" | "startswith" | "endswith" | "re"));
-    let numeric_op = mods.iter().any(|m| matches!(*m, "lt" | "lte" | "gt" | "gte"));
+    let string_op = mods
+        .iter()
+        .any(|m| matches!(*m, "contains" | "startswith" | "endswith" | "re"));
+    let numeric_op = mods
+        .iter()
+        .any(|m| matches!(*m, "lt" | "lte" | "gt" | "gte"));
     let vals: Vec<&Value> = match v {
         Value::Array(a) => a.iter().collect(),
         x => vec![x],
@@ -349,6 +416,9 @@ fn check_detection_field(c: &mut Ctx, d: &str, sel: &str, key: &str, v: &Value) 
         !vals.iter().all(|x| x.is_null() || value_fits(f.kind, x))
     };
     if bad {
-        c.say(d, format!("{sel}: {key}: {v} does not fit {field} ({})", f.kind));
+        c.say(
+            d,
+            format!("{sel}: {key}: {v} does not fit {field} ({})", f.kind),
+        );
     }
 }

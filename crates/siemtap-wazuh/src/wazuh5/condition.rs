@@ -104,7 +104,9 @@ impl Parser {
             ")" | "and" | "or" | "of" => Err(format!("unexpected {t:?}")),
             "1" | "all" if self.peek() == Some("of") => {
                 self.pos += 1;
-                let target = self.next().ok_or("`of` needs a selection pattern or `them`")?;
+                let target = self
+                    .next()
+                    .ok_or("`of` needs a selection pattern or `them`")?;
                 if matches!(target.as_str(), "(" | ")" | "and" | "or" | "not") {
                     return Err(format!("`of` needs a selection pattern, not {target:?}"));
                 }

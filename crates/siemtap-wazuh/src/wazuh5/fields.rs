@@ -61,8 +61,15 @@ pub fn is_stringy(kind: &str) -> bool {
 pub fn is_numeric(kind: &str) -> bool {
     matches!(
         kind,
-        "long" | "integer" | "short" | "byte" | "unsigned_long" | "float" | "double"
-            | "half_float" | "scaled_float"
+        "long"
+            | "integer"
+            | "short"
+            | "byte"
+            | "unsigned_long"
+            | "float"
+            | "double"
+            | "half_float"
+            | "scaled_float"
     )
 }
 

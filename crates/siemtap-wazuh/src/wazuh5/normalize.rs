@@ -33,8 +33,7 @@ pub fn parse_iso_date(s: &str) -> Option<String> {
     if d.len() != 3 || !num(d[0], 4) || !num(d[1], 2) || !num(d[2], 2) {
         return None;
     }
-    if t.len() != 3 || !t.iter().all(|x| num(x, 2)) || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
+    if t.len() != 3 || !t.iter().all(|x| num(x, 2)) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let (mo, dd, hh, mi, ss): (u32, u32, u32, u32, u32) = (
@@ -53,7 +52,8 @@ pub fn parse_iso_date(s: &str) -> Option<String> {
 
 /// The value at a dotted path of nested objects.
 pub fn get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(v, |cur, k| cur.as_object()?.get(k))
+    path.split('.')
+        .try_fold(v, |cur, k| cur.as_object()?.get(k))
 }
 
 /// Sets a dotted path, creating objects.
@@ -214,7 +214,12 @@ fn apply_block(ev: &mut Value, block: &Map<String, Value>) -> Result<(), String>
     if !pass {
         return Ok(());
     }
-    for op in block.get("map").and_then(Value::as_array).into_iter().flatten() {
+    for op in block
+        .get("map")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let (target, v) = op
             .as_object()
             .filter(|o| o.len() == 1)
@@ -234,7 +239,11 @@ fn apply_block(ev: &mut Value, block: &Map<String, Value>) -> Result<(), String>
 
 /// Normalises one event line through a bundle's decoders. `Ok(None)`: no decoder took it
 /// (unclassified, not indexed by default).
-pub fn normalize(bundle: &Value, line: &str, location: &str) -> Result<Option<Value>, NormalizeError> {
+pub fn normalize(
+    bundle: &Value,
+    line: &str,
+    location: &str,
+) -> Result<Option<Value>, NormalizeError> {
     let mut ev = json!({
         "event": {"original": line},
         "wazuh": {"protocol": {"queue": 49, "location": location}},
@@ -264,11 +273,21 @@ pub fn normalize(bundle: &Value, line: &str, location: &str) -> Result<Option<Va
             continue;
         }
         for b in d["normalize"].as_array().into_iter().flatten() {
-            let b = b.as_object().ok_or_else(|| err("a normalize block must be an object".into()))?;
+            let b = b
+                .as_object()
+                .ok_or_else(|| err("a normalize block must be an object".into()))?;
             apply_block(&mut ev, b).map_err(err)?;
         }
-        set(&mut ev, "wazuh.integration.name", integ["metadata"]["title"].clone());
-        set(&mut ev, "wazuh.integration.category", integ["category"].clone());
+        set(
+            &mut ev,
+            "wazuh.integration.name",
+            integ["metadata"]["title"].clone(),
+        );
+        set(
+            &mut ev,
+            "wazuh.integration.category",
+            integ["category"].clone(),
+        );
         set(
             &mut ev,
             "wazuh.integration.decoders",

@@ -107,7 +107,9 @@ pub fn render_src(src: &Src) -> Value {
 pub fn render_cond(c: &Cond) -> Value {
     match c {
         Cond::Eq(p, v) => json!({ format!("_tmp_json.{p}"): v }),
-        Cond::Gte(p, n) => json!({ format!("_tmp_json.{p}"): format!("int_greater_or_equal({n})") }),
+        Cond::Gte(p, n) => {
+            json!({ format!("_tmp_json.{p}"): format!("int_greater_or_equal({n})") })
+        }
     }
 }
 

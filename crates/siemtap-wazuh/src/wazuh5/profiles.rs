@@ -213,12 +213,8 @@ pub fn proofpoint() -> Profile {
 
 /// Severity words of Cortex XDR → `event.severity` (long, ECS's 0–100 risk scale as Elastic
 /// uses it: 21 low, 47 medium, 73 high, 99 critical).
-pub const XDR_SEVERITY: &[(&str, i64)] = &[
-    ("low", 21),
-    ("medium", 47),
-    ("high", 73),
-    ("critical", 99),
-];
+pub const XDR_SEVERITY: &[(&str, i64)] =
+    &[("low", 21), ("medium", 47), ("high", 73), ("critical", 99)];
 
 /// Cortex XDR (alerts and incidents).
 pub fn cortex_xdr() -> Profile {
@@ -251,13 +247,7 @@ pub fn cortex_xdr() -> Profile {
         r("threat.tactic.name", "xdr.mitre_tactics_ids_and_names"),
     ];
     let mut blocks = vec![
-        common(
-            "cortex_xdr",
-            ns,
-            d,
-            "Palo Alto Networks",
-            "Cortex XDR",
-        ),
+        common("cortex_xdr", ns, d, "Palo Alto Networks", "Cortex XDR"),
         when(ns, d, "alert", alert),
         when(ns, d, "incident", incident),
     ];
@@ -334,7 +324,9 @@ pub fn custom(shape: &Shape) -> Profile {
     let (ns, d) = (shape.namespace.as_str(), shape.event_type_key.as_str());
     let i = shape.integration.as_str();
     let mut first = common(i, ns, d, i, i);
-    first.map.push(date("@timestamp", &format!("{ns}.timestamp")));
+    first
+        .map
+        .push(date("@timestamp", &format!("{ns}.timestamp")));
     let mut blocks = vec![
         first,
         error_block(ns, d, "error_source"),

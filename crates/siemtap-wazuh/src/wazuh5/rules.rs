@@ -144,7 +144,12 @@ fn tree(file: &RuleFile) -> Tree {
         if t.rules[i].frequency.is_some() {
             continue;
         }
-        match t.rules[i].if_sid.first().and_then(|s| t.by_id.get(s)).copied() {
+        match t.rules[i]
+            .if_sid
+            .first()
+            .and_then(|s| t.by_id.get(s))
+            .copied()
+        {
             Some(p) => {
                 t.parent[i] = Some(p);
                 let mut kids = std::mem::take(&mut t.children[p]);
@@ -191,12 +196,13 @@ impl Tree {
 
 fn event_type(p: &Profile, rules: &[&Rule]) -> Option<String> {
     let disc = p.disc_field();
-    rules.iter().flat_map(|r| &r.fields).find_map(|f| {
-        match translate::classify(&f.pattern.text) {
+    rules
+        .iter()
+        .flat_map(|r| &r.fields)
+        .find_map(|f| match translate::classify(&f.pattern.text) {
             translate::Pat::Exact(v, _) if f.name == disc && v.len() == 1 => Some(v[0].clone()),
             _ => None,
-        }
-    })
+        })
 }
 
 fn selection(p: &Profile, et: Option<&str>, r: &Rule) -> Result<Map<String, Value>, String> {

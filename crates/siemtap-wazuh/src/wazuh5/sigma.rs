@@ -22,7 +22,9 @@ pub enum SigmaError {
     #[error(transparent)]
     Condition(#[from] condition::ConditionError),
     /// A modifier outside the supported subset.
-    #[error("modifier {0:?} is not supported offline (supported: contains, startswith, endswith, re, i, m, s, exists, all, cidr, lt, lte, gt, gte)")]
+    #[error(
+        "modifier {0:?} is not supported offline (supported: contains, startswith, endswith, re, i, m, s, exists, all, cidr, lt, lte, gt, gte)"
+    )]
     Modifier(String),
     /// A regex that does not compile.
     #[error("regex {0:?}: {1}")]
@@ -240,7 +242,10 @@ fn parse_mods(mods: &[&str]) -> Result<Mods, SigmaError> {
             other => return Err(SigmaError::Modifier(other.to_string())),
         };
         if m.op.is_some() {
-            return Err(SigmaError::Modifier(format!("{x} after {}", m.op.unwrap_or(""))));
+            return Err(SigmaError::Modifier(format!(
+                "{x} after {}",
+                m.op.unwrap_or("")
+            )));
         }
         m.op = Some(op);
     }
@@ -293,7 +298,9 @@ fn field_matches(event: &Value, key: &str, want: &Value) -> Result<bool, SigmaEr
     let got = lookup(event, field);
     if m.op == Some("exists") {
         let Value::Bool(b) = want else {
-            return Err(SigmaError::Detection(format!("{key}: exists takes true or false")));
+            return Err(SigmaError::Detection(format!(
+                "{key}: exists takes true or false"
+            )));
         };
         let present = got.is_some_and(|g| g.iter().any(|v| !v.is_null()));
         return Ok(present == *b);
@@ -306,7 +313,9 @@ fn field_matches(event: &Value, key: &str, want: &Value) -> Result<bool, SigmaEr
         other => vec![other],
     };
     if m.all && wants.len() < 2 {
-        return Err(SigmaError::Detection(format!("{key}: `all` needs a list of two or more")));
+        return Err(SigmaError::Detection(format!(
+            "{key}: `all` needs a list of two or more"
+        )));
     }
     let got: Vec<&Value> = got.unwrap_or_default();
     let mut results = Vec::with_capacity(wants.len());

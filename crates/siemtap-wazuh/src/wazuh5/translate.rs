@@ -98,7 +98,11 @@ fn via_values(p: &Profile, field: &str, vals: &[String], ci: bool) -> Option<(St
             let eq = b.check.iter().any(|c| match c {
                 Cond::Eq(f, v) if f == field => {
                     let t = value_text(v);
-                    if ci { t.eq_ignore_ascii_case(want) } else { t == *want }
+                    if ci {
+                        t.eq_ignore_ascii_case(want)
+                    } else {
+                        t == *want
+                    }
                 }
                 _ => false,
             });
@@ -219,7 +223,10 @@ mod tests {
             classify("(?i)^(?:\\Qa\\E|\\Qb-c\\E)$"),
             Pat::Exact(vec!["a".into(), "b-c".into()], true)
         );
-        assert_eq!(classify("(?i)\\QImpact\\E"), Pat::Contains("Impact".into(), true));
+        assert_eq!(
+            classify("(?i)\\QImpact\\E"),
+            Pat::Contains("Impact".into(), true)
+        );
         assert_eq!(classify("\\S"), Pat::Regex("\\S".into(), false));
         assert_eq!(classify("^\\d{2,}$"), Pat::Regex("^\\d{2,}$".into(), false));
     }

@@ -31,6 +31,8 @@
 //! |               | over a fake socket, systemd units, ossec-conf/docs consistency           |
 //! | `wazuh_socket`| `--output wazuh-socket:PATH`: one datagram per oracle id in analysisd's   |
 //! |               | format; no listener → exit 1, no cursor advance; then full delivery      |
+//! | `wazuh5`      | `wazuh bundle --target 5` passes `check5`; simulator events of all three |
+//! |               | connectors give the findings of their 4.x rules' Sigma migrations        |
 //! | `proxy_env`   | HTTP_PROXY / NO_PROXY from the environment are honoured                 |
 //! | `proofpoint`  | Proofpoint: drain = oracle, late events, 7-day catch-up under kills, faults, gaps, canaries |
 
@@ -57,6 +59,7 @@ mod proofpoint;
 mod proxy_env;
 mod tenants;
 mod wazuh;
+mod wazuh5;
 mod wazuh_cli;
 mod wazuh_delivery;
 mod wazuh_socket;
