@@ -122,3 +122,18 @@ fn bundle_is_stable_run_to_run() {
     assert!(a["decoders"][0]["normalize"].is_array());
     assert_eq!(a["kvdbs"], Value::Array(vec![]));
 }
+
+/// docs/wazuh5.md carries each built-in bundle's generated section verbatim.
+#[test]
+fn docs_show_the_field_maps_and_unmigrated_rules_as_generated() {
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/wazuh5.md"))
+            .unwrap();
+    for c in ["1password", "proofpoint", "cortex_xdr", "siemtap"] {
+        let s = siemtap_wazuh::wazuh5::docs::section(&bundle_builtin(c).unwrap());
+        assert!(
+            page.contains(&s),
+            "docs/wazuh5.md is out of date for {c}; paste:\n{s}"
+        );
+    }
+}

@@ -175,7 +175,7 @@ fn check_decoder(c: &mut Ctx, dv: &Value) {
         c.say(&d, "`name` must be decoder/<name>/0");
     }
     c.id(&d, &dv["id"]);
-    c.text(&d, &dv["metadata"]["title"], "metadata.title");
+    check_decoder_metadata(c, &d, &dv["metadata"]);
     if !dv["enabled"].is_boolean() {
         c.say(&d, "`enabled` must be true or false");
     }
@@ -211,6 +211,48 @@ fn check_decoder(c: &mut Ctx, dv: &Value) {
         }
         for op in b.get("map").and_then(Value::as_array).into_iter().flatten() {
             check_map(c, &d, k, op);
+        }
+    }
+}
+
+/// Decoder metadata keys (engine `ruleset/schemas/wazuh-decoders.json`: closed object).
+const DECODER_METADATA: &[&str] = &[
+    "author",
+    "compatibility",
+    "date",
+    "description",
+    "documentation",
+    "modified",
+    "references",
+    "supports",
+    "title",
+];
+
+fn check_decoder_metadata(c: &mut Ctx, d: &str, m: &Value) {
+    let Some(o) = m.as_object() else {
+        c.say(d, "`metadata` must be an object");
+        return;
+    };
+    for k in ["title", "author", "description"] {
+        c.text(d, &m[k], &format!("metadata.{k}"));
+    }
+    for k in o.keys() {
+        if !DECODER_METADATA.contains(&k.as_str()) {
+            c.say(
+                d,
+                format!(
+                    "metadata.{k} is not a decoder metadata key (allowed: {DECODER_METADATA:?})"
+                ),
+            );
+        }
+    }
+    for k in ["compatibility", "references", "supports"] {
+        if o.contains_key(k)
+            && m[k]
+                .as_array()
+                .is_none_or(|a| !a.iter().all(Value::is_string))
+        {
+            c.say(d, format!("metadata.{k} must be a list of strings"));
         }
     }
 }

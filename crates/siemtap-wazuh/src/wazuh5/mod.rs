@@ -7,6 +7,7 @@
 pub mod check;
 pub mod condition;
 pub mod decoders;
+pub mod docs;
 pub mod fields;
 pub mod normalize;
 pub mod profile;
