@@ -28,7 +28,18 @@ fn text(b: &[u8]) -> String {
 
 /// The bundle as the CLI prints it, checked by `wazuh check5`.
 fn bundle(work: &Workdir, connector: &str) -> Value {
-    let out = wazuh(&["bundle", connector, "--target", "5"]);
+    bundle_in(work, connector, &[])
+}
+
+/// The bundle printed from `work` (whose `connectors/` may hold the connector's file).
+fn bundle_in(work: &Workdir, connector: &str, extra: &[&str]) -> Value {
+    let out = Command::new(bin())
+        .current_dir(work.path(""))
+        .args(["wazuh", "bundle", connector, "--target", "5"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let path = work.path(&format!("{connector}.bundle.json"));
     std::fs::write(&path, &out.stdout).unwrap();
@@ -39,6 +50,13 @@ fn bundle(work: &Workdir, connector: &str) -> Value {
 
 fn agree(connector: &str, events: &str, work: &Workdir) {
     let b = bundle(work, connector);
+    let engine = Engine::new(rules_for(connector, None, None).unwrap().rules());
+    agree_with(&b, &engine, connector, events);
+}
+
+/// Every event: the 5.x findings are exactly the migrated rule of the 4.x rule `engine` ends
+/// it on (none for level 0).
+fn agree_with(b: &Value, engine: &Engine, integration: &str, events: &str) {
     let rules = b["rules"].as_array().unwrap();
     let migrated: Vec<u32> = rules
         .iter()
@@ -47,7 +65,6 @@ fn agree(connector: &str, events: &str, work: &Workdir) {
             reference.rsplit(' ').next().unwrap().parse().unwrap()
         })
         .collect();
-    let engine = Engine::new(rules_for(connector, None, None).unwrap().rules());
     let mut findings = 0;
     let lines: Vec<&str> = events.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(lines.len() > 5, "too few events: {events}");
@@ -60,10 +77,10 @@ fn agree(connector: &str, events: &str, work: &Workdir) {
             .map(|f| f.id)
             .into_iter()
             .collect();
-        let ev = normalize(&b, line, "siemtap")
+        let ev = normalize(b, line, "siemtap")
             .unwrap()
             .unwrap_or_else(|| panic!("unclassified: {line}"));
-        assert_eq!(ev["wazuh"]["integration"]["name"], connector);
+        assert_eq!(ev["wazuh"]["integration"]["name"], integration);
         assert_eq!(ev["event"]["original"], line);
         let got: Vec<u32> = rules
             .iter()
@@ -74,7 +91,7 @@ fn agree(connector: &str, events: &str, work: &Workdir) {
         assert_eq!(got, expected, "{line}\n{ev:#}");
         findings += got.len();
     }
-    assert!(findings > 0, "{connector}: no finding at all");
+    assert!(findings > 0, "{integration}: no finding at all");
 }
 
 #[test]
@@ -183,4 +200,109 @@ fn bundle_of_a_declarative_connector_comes_from_its_file() {
         "$_tmp_json.integration == 'okta'"
     );
     assert!(!b["rules"].as_array().unwrap().is_empty());
+}
+
+/// A shipped declarative connector, its simulator and good credentials (as in `wazuh_cli`).
+struct Shipped {
+    name: &'static str,
+    sim: &'static [&'static str],
+    settings: fn(&str) -> String,
+    secret: (&'static str, &'static str),
+}
+
+const SHIPPED: &[Shipped] = &[
+    Shipped {
+        name: "okta_system_log",
+        sim: &["rest", "--seed", "4", "--events", "60"],
+        settings: |b| format!("base_url = \"{b}\"\n"),
+        secret: ("OKTA_API_TOKEN", "sim-okta-token"),
+    },
+    Shipped {
+        name: "graph_oauth2",
+        sim: &["rest", "--seed", "5", "--events", "40"],
+        settings: |b| {
+            format!(
+                "base_url = \"{b}\"\ntoken_url = \"{b}/oauth2/v2.0/token\"\nclient_id = \"sim-client\"\n"
+            )
+        },
+        secret: ("GRAPH_CLIENT_SECRET", "sim-client-secret"),
+    },
+    Shipped {
+        name: "page_number",
+        sim: &["rest", "--seed", "6", "--events", "40"],
+        settings: |b| format!("base_url = \"{b}\"\n"),
+        secret: ("PAGED_API_KEY", "sim-api-key"),
+    },
+    Shipped {
+        name: "onepassword_audit",
+        sim: &["1password", "--seed", "3", "--events", "40"],
+        settings: |b| format!("base_url = \"{b}\"\n"),
+        secret: ("OP_BEARER_TOKEN", "sim-token"),
+    },
+];
+
+/// Every shipped declarative connector: its simulator's events through the real connector
+/// (good and wrong credentials, so data, errors and run summaries), then through the bundle
+/// `wazuh bundle NAME --target 5` builds from `connectors/NAME.toml`, give the findings of
+/// the 4.x rules `wazuh rules NAME` generates from the same file.
+#[test]
+fn every_shipped_connector_bundle_gives_its_4x_findings_on_simulator_events() {
+    let mut shipped: Vec<String> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../connectors"))
+            .unwrap()
+            .filter_map(|e| {
+                let p = e.unwrap().path();
+                (p.extension()? == "toml").then(|| p.file_stem().unwrap().to_string_lossy().into())
+            })
+            .collect();
+    shipped.sort();
+    let mut covered: Vec<String> = SHIPPED.iter().map(|s| s.name.to_string()).collect();
+    covered.sort();
+    assert_eq!(shipped, covered, "every shipped connector file is tested");
+    for c in SHIPPED {
+        let sim = Sim::vendor(c.sim[0], &c.sim[1..]);
+        let work = Workdir::new();
+        work.install_shipped_connector(c.name);
+        let config = format!(
+            "log_file = \"siemtap.log\"\noutput = \"file:events.jsonl\"\n[[source]]\nname = \"s\"\nconnector = \"{}\"\n[source.settings]\n{}",
+            c.name,
+            (c.settings)(&sim.base)
+        );
+        std::fs::write(work.path("siemtap.toml"), config).unwrap();
+        let cfg = work.path("siemtap.toml");
+        for secret in [c.secret.1, "wrong-secret"] {
+            let out = siemtap_clean(
+                &["run", "--config", cfg.to_str().unwrap()],
+                &[(c.secret.0, secret), ("SIEMTAP_USER", "root")],
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}: {}",
+                c.name,
+                work.read("siemtap.log")
+            );
+        }
+        let events = work.read("events.jsonl");
+        let first: Value = serde_json::from_str(events.lines().next().unwrap()).unwrap();
+        let integration = first["integration"].as_str().unwrap().to_string();
+        let b = bundle_in(&work, c.name, &[]);
+        let rules = Command::new(bin())
+            .current_dir(work.path(""))
+            .args(["wazuh", "rules", c.name])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(
+            rules.status.code(),
+            Some(0),
+            "{}: {}",
+            c.name,
+            text(&rules.stderr)
+        );
+        let report =
+            siemtap_wazuh::check::check_sources(&[("conn.xml".to_string(), text(&rules.stdout))]);
+        let engine = Engine::new(report.rules());
+        agree_with(&b, &engine, &integration, &events);
+    }
 }
