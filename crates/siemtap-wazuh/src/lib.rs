@@ -3,8 +3,10 @@
 //! that runs Wazuh INI rule tests, a client for a manager's logtest socket ([`logtest`]), the
 //! `ossec.conf` wodle stanza and the install layout.
 //!
-//! No decoder is generated or needed: siemtap events are one-line JSON objects starting
-//! `{"`, which Wazuh's stock `json` decoder decodes (see [`generate`]).
+//! No 4.x decoder is generated or needed: siemtap events are one-line JSON objects starting
+//! `{"`, which Wazuh's stock `json` decoder decodes (see [`generate`]). Wazuh 5.x content (an
+//! integration, a decoder and Sigma rules migrated from the 4.x rules) and its offline checks
+//! are in [`wazuh5`].
 
 pub mod blocks;
 pub mod check;
@@ -24,4 +26,5 @@ pub mod parse;
 pub mod pcre;
 pub mod render;
 pub mod testgen;
+pub mod wazuh5;
 pub mod xml;

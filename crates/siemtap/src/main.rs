@@ -16,6 +16,7 @@ mod startup;
 mod state_cmd;
 mod usage;
 mod validate;
+mod wazuh5_cmd;
 mod wazuh_cmd;
 mod wazuh_connector;
 mod wazuh_output;

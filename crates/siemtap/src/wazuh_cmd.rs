@@ -116,6 +116,10 @@ pub enum WazuhAction {
         #[arg(long)]
         sha256_of: Option<PathBuf>,
     },
+    /// Print a connector's Wazuh 5.x bundle (integration, decoders, rules, kvdbs) as JSON.
+    Bundle(crate::wazuh5_cmd::BundleArgs),
+    /// Run the offline 5.x checks on a bundle file.
+    Check5(crate::wazuh5_cmd::Check5Args),
     /// Install into a Wazuh 4.x manager: wodle directory, binary, sample config, secrets
     /// template, rules, systemd units (not enabled); prints or merges the ossec.conf stanzas.
     Install {
@@ -275,6 +279,8 @@ pub fn run(args: WazuhArgs) -> Exit {
             }
         },
         WazuhAction::Eval { rules } => eval(&rules),
+        WazuhAction::Bundle(a) => crate::wazuh5_cmd::bundle(a),
+        WazuhAction::Check5(a) => crate::wazuh5_cmd::check5(a),
         WazuhAction::Logtest {
             file,
             socket,

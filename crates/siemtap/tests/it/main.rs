@@ -34,6 +34,8 @@
 //! |               | over a fake socket, systemd units, ossec-conf/docs consistency           |
 //! | `wazuh_socket`| `--output wazuh-socket:PATH`: one datagram per oracle id in analysisd's   |
 //! |               | format; no listener → exit 1, no cursor advance; then full delivery      |
+//! | `wazuh5`      | `wazuh bundle --target 5` passes `check5`; simulator events of all three |
+//! |               | connectors give the findings of their 4.x rules' Sigma migrations        |
 //! | `proxy_env`   | HTTP_PROXY / NO_PROXY from the environment are honoured                 |
 //! | `wrong_type_state`| a state value of the wrong type: STATE_READ_ERROR, exit 4, file untouched |
 //! | `exits`       | every exit 2 says why: one stderr line and, in wodle mode, a            |
@@ -72,6 +74,7 @@ mod state_dir;
 mod tenants;
 mod trusted_origins;
 mod wazuh;
+mod wazuh5;
 mod wazuh_cli;
 mod wazuh_delivery;
 mod wazuh_socket;
