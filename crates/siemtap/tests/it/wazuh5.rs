@@ -107,9 +107,7 @@ fn onepassword_simulator_events_give_the_migrated_findings() {
 fn proofpoint_simulator_events_give_the_migrated_findings() {
     let sim = Sim::vendor("proofpoint", &["--seed", "2", "--events", "30"]);
     let work = Workdir::new();
-    let out = Command::new(bin())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    let out = siemtap_cmd_clean()
         .env("PP_BASE_URL", &sim.base)
         .env("PP_PRINCIPAL", "sim-principal")
         .env("PP_SECRET", "sim-secret")
@@ -130,9 +128,7 @@ fn proofpoint_simulator_events_give_the_migrated_findings() {
 fn cortex_xdr_simulator_events_give_the_migrated_findings() {
     let sim = Sim::vendor("cortex_xdr", &["--seed", "5", "--events", "60"]);
     let work = Workdir::new();
-    let out = Command::new(bin())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    let out = siemtap_cmd_clean()
         .env("XDR_BASE_URL", &sim.base)
         .env("XDR_API_KEY", "sim-api-key")
         .env("XDR_API_KEY_ID", "1")

@@ -101,17 +101,17 @@ pub fn campaign(conn: &Conn, sink: Sink, kills: usize, seed: u64) -> KillReport 
     // first state commit are not cut by the next run (it finds no committed length), so they
     // repeat. Those ids are tracked and reported apart; any other repeat fails the test.
     let mut before_first_commit: HashSet<String> = HashSet::new();
-    // On a loaded machine the test thread can oversleep a kill delay until the run is done;
-    // such a trial still counts, but more trials follow (delays from the window's lower half)
-    // until a third of the planned kills hit a running process, at most `2 * kills` extra.
+    // Once the backlog is drained a run only fetches the live arrivals and can end before the
+    // window's first moment (and a loaded machine oversleeps the delay). Such a trial still
+    // counts; more trials follow, with delays from a quarter of `lo` up to `lo`, until a
+    // third of the planned kills hit a running process (at most `2 * kills` extra).
     let mut trials = 0;
     while trials < kills || (mid_run < kills / 3 && trials < 3 * kills) {
         let run = with_sink(page_env(conn.run(&sim.base, &work)));
-        let (lo, hi) = conn.kill_ms;
-        let hi = if trials < kills {
-            hi
+        let (lo, hi) = if trials < kills {
+            conn.kill_ms
         } else {
-            lo + (hi - lo) / 2
+            (conn.kill_ms.0 / 4, conn.kill_ms.0)
         };
         trials += 1;
         let (out, running) = run_and_kill(run, &work.path("stdout.txt"), lo + rng.below(hi - lo));
