@@ -11,7 +11,7 @@ use siemtap_core::runner::StopSignal;
 use siemtap_http::{HttpClient, HttpConfig, RequestContext};
 
 use crate::cli::DemoArgs;
-use crate::run::{self, Exit, Output, RunRequest, report_fatal};
+use crate::run::{self, Exit, RunRequest, report_fatal};
 
 const DEMO_TOKEN: &str = "demo-token";
 
@@ -83,7 +83,9 @@ async fn demo(args: &DemoArgs) -> Result<Exit, String> {
         lookback_hours: None,
         all: false,
         max_runtime: None,
-        output: Output::File(output.clone()),
+        outputs: vec![Box::new(siemtap_sinks::file::FileSpec {
+            path: output.clone(),
+        })],
         exe_dir: dir.clone(),
         state_dir: dir.clone(),
     };

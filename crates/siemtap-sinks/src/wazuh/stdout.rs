@@ -5,15 +5,15 @@
 //! [`LineSizeGuard`] passes every line of at most [`STDOUT_LINE_BUDGET`] bytes through
 //! **byte for byte** (the 1Password output is a contract), and only a longer line goes
 //! through [`WazuhPrep`] without value shaping: the event is re-encoded compactly and, if that
-//! is still too long, shrunk by [`crate::wazuh_size::shrink_to_fit`] and marked
+//! is still too long, shrunk by [`crate::wazuh::size::shrink_to_fit`] and marked
 //! (`<ns>.truncated`, `original_size`, `original_sha256`, `truncated_fields`), followed by an
 //! `event_truncated` health event on the next line. A line that is not JSON is replaced by an
 //! `unparsable_event` health event. Nothing is dropped silently.
 
 use siemtap_core::{Batch, BoxFuture, Delivery, Sink, SinkError};
 
-use crate::wazuh_line::{WazuhPrep, WazuhStats};
-use crate::wazuh_size::MAX_DATAGRAM_BYTES;
+use crate::wazuh::line::{WazuhPrep, WazuhStats};
+use crate::wazuh::size::MAX_DATAGRAM_BYTES;
 
 /// Longest wodle `<tag>` the default budget allows for (bytes).
 pub const MAX_WODLE_TAG_BYTES: usize = 64;
@@ -75,6 +75,22 @@ impl<S: Sink> Sink for LineSizeGuard<S> {
                 .push_into(&mut self.batch);
         }
         Box::pin(async move { self.inner.send(&self.batch).await })
+    }
+
+    fn recover(&mut self, committed: Option<u64>) -> BoxFuture<'_, Result<Option<u64>, SinkError>> {
+        self.inner.recover(committed)
+    }
+
+    fn flush(&mut self) -> BoxFuture<'_, Result<(), SinkError>> {
+        self.inner.flush()
+    }
+
+    fn close(&mut self) -> BoxFuture<'_, Result<(), SinkError>> {
+        self.inner.close()
+    }
+
+    fn health(&mut self) -> BoxFuture<'_, siemtap_core::Health> {
+        self.inner.health()
     }
 }
 

@@ -7,7 +7,7 @@ use std::thread;
 use serde_json::Value;
 
 use super::*;
-use crate::wazuh_size::sha256_hex;
+use crate::wazuh::size::sha256_hex;
 
 /// Splits a datagram the way analysisd's `OS_CleanMSG` does: queue id, unescaped location,
 /// message after the first unescaped `:`.

@@ -1,13 +1,13 @@
-//! One event line on its way into Wazuh: Wazuh-safe shaping ([`crate::wazuh_shape`]), the size
-//! rule ([`crate::wazuh_size`]), counters, warnings and the health events that make every
+//! One event line on its way into Wazuh: Wazuh-safe shaping ([`crate::wazuh::shape`]), the size
+//! rule ([`crate::wazuh::size`]), counters, warnings and the health events that make every
 //! reshaping visible in band. [`WazuhSafeSink`] applies the same to any other sink (e.g. stdout
 //! under the command wodle).
 
 use serde_json::{Map, Value, json};
 use siemtap_core::{Batch, BoxFuture, Delivery, Sink, SinkError};
 
-use crate::wazuh_shape::{DECODER_FIELD_LIMIT, make_wazuh_safe, namespace_of};
-use crate::wazuh_size::{Truncation, encode, sha256_hex, shrink_to_fit};
+use crate::wazuh::shape::{DECODER_FIELD_LIMIT, make_wazuh_safe, namespace_of};
+use crate::wazuh::size::{Truncation, encode, sha256_hex, shrink_to_fit};
 
 /// Counters of what the Wazuh preparation did (per sink, for the run).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -269,6 +269,22 @@ impl<S: Sink> Sink for WazuhSafeSink<S> {
                 .push_into(&mut self.batch);
         }
         Box::pin(async move { self.inner.send(&self.batch).await })
+    }
+
+    fn recover(&mut self, committed: Option<u64>) -> BoxFuture<'_, Result<Option<u64>, SinkError>> {
+        self.inner.recover(committed)
+    }
+
+    fn flush(&mut self) -> BoxFuture<'_, Result<(), SinkError>> {
+        self.inner.flush()
+    }
+
+    fn close(&mut self) -> BoxFuture<'_, Result<(), SinkError>> {
+        self.inner.close()
+    }
+
+    fn health(&mut self) -> BoxFuture<'_, siemtap_core::Health> {
+        self.inner.health()
     }
 }
 
