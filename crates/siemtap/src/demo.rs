@@ -17,9 +17,9 @@ const DEMO_TOKEN: &str = "demo-token";
 
 /// Builds the simulator's arguments the way the command line would.
 #[derive(Parser)]
-struct SimCli {
+pub(crate) struct SimCli {
     #[command(flatten)]
-    args: siemtap_sim::OnePasswordArgs,
+    pub(crate) args: siemtap_sim::OnePasswordArgs,
 }
 
 /// Runs the demo and prints a short report.
@@ -175,7 +175,7 @@ fn count_lines(path: &Path) -> Result<LineCount, String> {
 }
 
 /// Vendor event uuids per stream name, in output order.
-fn read_events(path: &Path) -> Result<HashMap<&'static str, Vec<String>>, String> {
+pub(crate) fn read_events(path: &Path) -> Result<HashMap<&'static str, Vec<String>>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut out: HashMap<&'static str, Vec<String>> = HashMap::new();
@@ -196,7 +196,7 @@ fn read_events(path: &Path) -> Result<HashMap<&'static str, Vec<String>>, String
     Ok(out)
 }
 
-async fn fetch_oracle(base_url: &str) -> Result<BTreeMap<String, Vec<String>>, String> {
+pub(crate) async fn fetch_oracle(base_url: &str) -> Result<BTreeMap<String, Vec<String>>, String> {
     let http = HttpClient::new(HttpConfig::default()).map_err(|e| e.to_string())?;
     let url = format!("{base_url}/_sim/oracle");
     let resp = http

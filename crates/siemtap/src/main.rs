@@ -19,6 +19,9 @@ mod validate;
 mod wazuh_cmd;
 mod wazuh_connector;
 
+#[cfg(test)]
+mod test_sink;
+
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Duration;
