@@ -17,7 +17,8 @@ pub use error_code::ErrorCode;
 pub use failure::Failure;
 pub use page::{Page, Record, VendorEvent};
 pub use sink::{
-    Batch, Delivery, Health, OutputSpec, Sink, SinkContext, SinkError, SinkKind, parse_output,
+    Batch, Delivery, Health, OutputSpec, ParseOutput, Sink, SinkContext, SinkError, SinkKind,
+    parse_output,
 };
 pub use source::{BoxFuture, FetchContext, Opened, Source, Stream};
 

@@ -155,6 +155,10 @@ pub trait OutputSpec: fmt::Debug + Send + Sync {
     fn open(&self, ctx: &SinkContext<'_>) -> Result<Box<dyn Sink>, SinkError>;
 }
 
+/// A sink kind's parser: `None` when `spec` is not this kind's; `Some(Err)` when it is but
+/// malformed.
+pub type ParseOutput = fn(spec: &str) -> Option<Result<Box<dyn OutputSpec>, String>>;
+
 /// One sink kind in a registry: the URL forms it parses and how.
 #[derive(Clone, Copy)]
 pub struct SinkKind {
@@ -162,8 +166,8 @@ pub struct SinkKind {
     pub name: &'static str,
     /// The `--output` forms, for help and errors, e.g. `file:PATH`.
     pub forms: &'static str,
-    /// `None` when `spec` is not this kind's; `Some(Err)` when it is but malformed.
-    pub parse: fn(spec: &str) -> Option<Result<Box<dyn OutputSpec>, String>>,
+    /// Parses one `--output` value if it is this kind's.
+    pub parse: ParseOutput,
 }
 
 impl fmt::Debug for SinkKind {

@@ -104,7 +104,7 @@ impl StateStore {
         self.snapshot.stream_keys()
     }
 
-    /// Committed length of an output file (exactly-once file sink), by output id.
+    /// Committed position of an output (the file sink's: its length in bytes), by output id.
     pub fn output_length(&self, output_id: &str) -> Option<u64> {
         self.snapshot.output_length(output_id)
     }

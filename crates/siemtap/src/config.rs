@@ -372,6 +372,21 @@ impl Config {
     }
 }
 
+/// The config's `output`: one string or a non-empty list of strings.
+fn output_values(value: &toml::Value) -> Result<Vec<String>, String> {
+    let wrong = || {
+        "give one output as a string (output = \"stdout\") or a list of them (output = [\"wazuh-socket\", \"file:/var/log/siemtap/archive.jsonl\"])".to_owned()
+    };
+    match value {
+        toml::Value::String(s) => Ok(vec![s.clone()]),
+        toml::Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(wrong))
+            .collect(),
+        _ => Err(wrong()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,20 +424,5 @@ mod tests {
         let e = load("[[source]]\nname = \"a\"\nconnector = \"x\"\n[[source]]\nname = \"a\"\nconnector = \"y\"\n").unwrap_err();
         assert_eq!(e.line, 5, "{e}");
         assert!(load("").unwrap_err().message.contains("[[source]]"));
-    }
-}
-
-/// The config's `output`: one string or a non-empty list of strings.
-fn output_values(value: &toml::Value) -> Result<Vec<String>, String> {
-    let wrong = || {
-        "give one output as a string (output = \"stdout\") or a list of them (output = [\"wazuh-socket\", \"file:/var/log/siemtap/archive.jsonl\"])".to_owned()
-    };
-    match value {
-        toml::Value::String(s) => Ok(vec![s.clone()]),
-        toml::Value::Array(items) if !items.is_empty() => items
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned).ok_or_else(wrong))
-            .collect(),
-        _ => Err(wrong()),
     }
 }

@@ -62,6 +62,9 @@ async fn demo(args: &DemoArgs) -> Result<Exit, String> {
     let base_url = sim.base_url();
     let state_file = dir.join("state.json");
     let output = dir.join("events.jsonl");
+    let output_spec = [format!("file:{}", output.display())];
+    // Checked once here; the runs below parse the same value.
+    run::parse_outputs(&output_spec)?;
     let env: HashMap<String, String> = [
         ("OP_BASE_URL", base_url.as_str()),
         ("OP_BEARER_TOKEN", DEMO_TOKEN),
@@ -83,9 +86,7 @@ async fn demo(args: &DemoArgs) -> Result<Exit, String> {
         lookback_hours: None,
         all: false,
         max_runtime: None,
-        outputs: vec![Box::new(siemtap_sinks::file::FileSpec {
-            path: output.clone(),
-        })],
+        outputs: run::parse_outputs(&output_spec).unwrap_or_default(),
         exe_dir: dir.clone(),
         state_dir: dir.clone(),
     };

@@ -38,10 +38,13 @@ pub fn parse_outputs(specs: &[String]) -> Result<OutputSpecs, String> {
     specs.iter().map(|s| siemtap_sinks::parse(s)).collect()
 }
 
-/// `stdout` when no output was given.
+/// The output of a run that names none.
+pub const DEFAULT_OUTPUT: &str = "stdout";
+
+/// [`DEFAULT_OUTPUT`] when no output was given.
 pub fn or_stdout(outputs: OutputSpecs) -> OutputSpecs {
     if outputs.is_empty() {
-        vec![Box::new(siemtap_sinks::stdout::StdoutSpec)]
+        parse_outputs(&[DEFAULT_OUTPUT.to_owned()]).unwrap_or_default()
     } else {
         outputs
     }
