@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use siemtap_connectors::rest::{ConnectorSpec, RestSource, SourceOptions, load_file, load_str};
-use siemtap_core::{Batch, BoxFuture, Delivery, Sink, SinkError, Source};
 use siemtap_core::runner::{RunOptions, Runner, SourceReport};
+use siemtap_core::{Batch, BoxFuture, Delivery, Sink, SinkError, Source};
 use siemtap_http::{HttpClient, HttpConfig, RequestContext, RetryPolicy};
 use siemtap_secrets::{ChainSources, CredentialChain};
 use siemtap_state::StateStore;

@@ -271,21 +271,7 @@ impl<S: Sink> Sink for WazuhSafeSink<S> {
         Box::pin(async move { self.inner.send(&self.batch).await })
     }
 
-    fn recover(&mut self, committed: Option<u64>) -> BoxFuture<'_, Result<Option<u64>, SinkError>> {
-        self.inner.recover(committed)
-    }
-
-    fn flush(&mut self) -> BoxFuture<'_, Result<(), SinkError>> {
-        self.inner.flush()
-    }
-
-    fn close(&mut self) -> BoxFuture<'_, Result<(), SinkError>> {
-        self.inner.close()
-    }
-
-    fn health(&mut self) -> BoxFuture<'_, siemtap_core::Health> {
-        self.inner.health()
-    }
+    crate::wazuh::forward_to_inner!();
 }
 
 #[cfg(test)]

@@ -8,6 +8,32 @@
 //! - [`LineSizeGuard`] holds stdout lines to the command wodle's budget (the `stdout` kind
 //!   uses it); lines within it pass byte for byte, longer ones are shrunk and reported.
 
+/// The [`Sink`] methods a line-rewriting wrapper passes to its `inner` sink unchanged:
+/// recovery, flush, close and the health probe.
+macro_rules! forward_to_inner {
+    () => {
+        fn recover(
+            &mut self,
+            committed: Option<u64>,
+        ) -> siemtap_core::BoxFuture<'_, Result<Option<u64>, siemtap_core::SinkError>> {
+            self.inner.recover(committed)
+        }
+
+        fn flush(&mut self) -> siemtap_core::BoxFuture<'_, Result<(), siemtap_core::SinkError>> {
+            self.inner.flush()
+        }
+
+        fn close(&mut self) -> siemtap_core::BoxFuture<'_, Result<(), siemtap_core::SinkError>> {
+            self.inner.close()
+        }
+
+        fn health(&mut self) -> siemtap_core::BoxFuture<'_, siemtap_core::Health> {
+            self.inner.health()
+        }
+    };
+}
+pub(crate) use forward_to_inner;
+
 mod line;
 pub mod settings;
 pub mod shape;

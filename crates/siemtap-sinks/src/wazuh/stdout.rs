@@ -77,21 +77,7 @@ impl<S: Sink> Sink for LineSizeGuard<S> {
         Box::pin(async move { self.inner.send(&self.batch).await })
     }
 
-    fn recover(&mut self, committed: Option<u64>) -> BoxFuture<'_, Result<Option<u64>, SinkError>> {
-        self.inner.recover(committed)
-    }
-
-    fn flush(&mut self) -> BoxFuture<'_, Result<(), SinkError>> {
-        self.inner.flush()
-    }
-
-    fn close(&mut self) -> BoxFuture<'_, Result<(), SinkError>> {
-        self.inner.close()
-    }
-
-    fn health(&mut self) -> BoxFuture<'_, siemtap_core::Health> {
-        self.inner.health()
-    }
+    crate::wazuh::forward_to_inner!();
 }
 
 #[cfg(test)]
@@ -193,5 +179,21 @@ mod tests {
         let v: Value = serde_json::from_slice(out.trim_ascii_end()).unwrap();
         assert_eq!(v["siemtap"]["check"], "unparsable_event");
         assert!(out.len() <= 4097);
+    }
+
+    #[tokio::test]
+    async fn the_guard_passes_recovery_to_the_sink_it_wraps() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.json");
+        std::fs::write(&path, "{\"a\":1}\n{\"torn\":").unwrap();
+        let mut guard = LineSizeGuard::new(crate::FileSink::open_unrecovered(&path).unwrap());
+        assert!(
+            guard
+                .output_id()
+                .is_some_and(|id| id.ends_with("events.json"))
+        );
+        assert_eq!(guard.recover(Some(8)).await.unwrap(), Some(8));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"a\":1}\n");
+        assert_eq!(guard.health().await, siemtap_core::Health::Up);
     }
 }

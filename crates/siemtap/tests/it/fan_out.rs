@@ -194,3 +194,35 @@ fn refusing_socket_holds_the_cursor_reports_on_the_file_then_both_get_everything
     let delivered: Vec<Value> = datagrams.iter().map(|d| split(d).2).collect();
     assert_exact(&ids_by_stream(&delivered), &oracle);
 }
+
+#[test]
+fn output_that_cannot_open_is_reported_on_the_others_and_nothing_is_committed() {
+    let sim = Sim::start(&["--seed", "45", "--events", "30"]);
+    let work = Workdir::new();
+    let good = work.path("archive.jsonl");
+    // A regular file where the other output's directory should be: it cannot be opened.
+    std::fs::write(work.path("blocker"), "").unwrap();
+    let bad = work.path("blocker/events.jsonl");
+    let out = RunCmd::new(&sim, &work)
+        .args(["--output", &file_arg(&good), "--output", &file_arg(&bad)])
+        .output();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "log: {}",
+        work.read("siemtap.log")
+    );
+    let events = lines(&work.read("archive.jsonl"));
+    assert!(
+        ids_by_stream(&events).is_empty(),
+        "nothing delivered: {events:?}"
+    );
+    let errs = errors(&events);
+    assert_eq!(errs.len(), 1, "{events:?}");
+    let message = errs[0]["op"]["error_message"].as_str().unwrap();
+    assert!(message.contains("blocker/events.jsonl"), "{message}");
+    let state: Value = serde_json::from_str(&work.read("state.json")).unwrap_or(Value::Null);
+    for s in ["audit", "signin", "itemusage"] {
+        assert!(state[format!("{s}_cursor")].is_null(), "{state}");
+    }
+}
