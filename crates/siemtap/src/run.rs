@@ -33,9 +33,24 @@ pub enum Exit {
 /// config's `output` list. Each batch goes to all of them (fan-out).
 pub type OutputSpecs = Vec<Box<dyn OutputSpec>>;
 
-/// Parses `--output` values (or the config's `output` entries) against the sink registry.
+/// Parses `--output` values (or the config's `output` entries) against the sink registry. The
+/// same output twice is refused: it would receive every event twice (or, for a file, two
+/// writers would each think they own its end).
 pub fn parse_outputs(specs: &[String]) -> Result<OutputSpecs, String> {
-    specs.iter().map(|s| siemtap_sinks::parse(s)).collect()
+    let parsed: OutputSpecs = specs
+        .iter()
+        .map(|s| siemtap_sinks::parse(s))
+        .collect::<Result<_, _>>()?;
+    let mut seen = std::collections::HashSet::new();
+    for (spec, given) in parsed.iter().zip(specs) {
+        let key = spec.output_id().unwrap_or_else(|| spec.describe());
+        if !seen.insert(key) {
+            return Err(format!(
+                "output {given:?} is given twice; fix: name each output once"
+            ));
+        }
+    }
+    Ok(parsed)
 }
 
 /// The output of a run that names none.

@@ -226,3 +226,25 @@ fn output_that_cannot_open_is_reported_on_the_others_and_nothing_is_committed() 
         assert!(state[format!("{s}_cursor")].is_null(), "{state}");
     }
 }
+
+#[test]
+fn the_same_output_twice_is_a_usage_error() {
+    let work = Workdir::new();
+    let file = work.path("a.jsonl");
+    for (first, second) in [
+        ("stdout".to_owned(), "stdout".to_owned()),
+        (
+            file_arg(&file),
+            format!("file:{}/./a.jsonl", work.dir.path().display()),
+        ),
+    ] {
+        let out = siemtap_clean(
+            &["run", "1password", "--output", &first, "--output", &second],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(2), "{first} + {second}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("given twice"), "{stderr}");
+        assert!(!file.exists(), "nothing opened");
+    }
+}
