@@ -16,7 +16,10 @@ mod source;
 pub use error_code::ErrorCode;
 pub use failure::Failure;
 pub use page::{Page, Record, VendorEvent};
-pub use sink::{Batch, Delivery, Sink, SinkError};
+pub use sink::{
+    Batch, Delivery, Health, OutputSpec, ParseOutput, Sink, SinkContext, SinkError, SinkKind,
+    parse_output,
+};
 pub use source::{BoxFuture, FetchContext, Opened, Source, Stream};
 
 /// Re-exported so connectors and the binary name one state type.

@@ -1,30 +1,28 @@
 //! Sinks: where envelopes go. A sink knows nothing of vendors; it accepts batches of complete
-//! JSON lines and says when they are accepted.
+//! JSON lines and says when they are accepted. Each sink kind is one module directory with its
+//! configuration (the `--output` form it parses) and its registry entry ([`REGISTRY`]):
 //!
-//! - [`StdoutSink`]: one compact line per event, written and flushed per page. Under the Wazuh
-//!   command wodle this is the event channel, so nothing else ever writes to stdout.
-//! - [`FileSink`]: JSON lines appended to a file, exactly once: the file length after each
-//!   page is committed with the cursor, and [`FileSink::open`] truncates whatever an
+//! - [`stdout`]: one compact line per event, written and flushed per page, held to the
+//!   command wodle's line budget ([`LineSizeGuard`]).
+//! - [`file`]: JSON lines appended to a file, exactly once: the file length after each page is
+//!   its output position, committed with the cursor, and recovery truncates whatever an
 //!   interrupted run wrote after its last commit.
-//! - [`WazuhSocketSink`]: one datagram per event to analysisd's queue socket, with
-//!   reconnects, pacing, Wazuh-safe shaping ([`wazuh_shape`]) and the 65,535-byte size rule
-//!   ([`wazuh_size`]). [`WazuhSafeSink`] applies the shaping and size rule to any other sink.
-//! - [`LineSizeGuard`]: holds stdout lines to the command wodle's budget; lines within it pass
-//!   byte for byte, longer ones are shrunk by the size rule and reported.
+//! - [`wazuh`]: one datagram per event to analysisd's queue socket, with reconnects, pacing,
+//!   Wazuh-safe shaping ([`wazuh_shape`]) and the 65,535-byte size rule ([`wazuh_size`]).
+//!   [`WazuhSafeSink`] applies the shaping and size rule to any other sink.
 
-mod file;
-mod stdout;
-mod wazuh_line;
-pub mod wazuh_shape;
-pub mod wazuh_size;
-mod wazuh_socket;
-mod wazuh_stdout;
+pub mod file;
+mod registry;
+pub mod stdout;
+pub mod wazuh;
 
 pub use file::FileSink;
+pub use registry::{REGISTRY, parse};
 pub use stdout::StdoutSink;
-pub use wazuh_line::{PreparedLine, WazuhPrep, WazuhSafeSink, WazuhStats};
-pub use wazuh_socket::{
-    AgentAttribution, DEFAULT_QUEUE_SOCKET, Location, MAX_LOCATION_BYTES, SocketStats,
-    WazuhSocketConfig, WazuhSocketSink, escape_location,
+pub use wazuh::shape as wazuh_shape;
+pub use wazuh::size as wazuh_size;
+pub use wazuh::{
+    AgentAttribution, DEFAULT_QUEUE_SOCKET, LineSizeGuard, Location, MAX_LOCATION_BYTES,
+    MAX_WODLE_TAG_BYTES, PreparedLine, STDOUT_LINE_BUDGET, SocketStats, WazuhPrep, WazuhSafeSink,
+    WazuhSocketConfig, WazuhSocketSink, WazuhStats, escape_location,
 };
-pub use wazuh_stdout::{LineSizeGuard, MAX_WODLE_TAG_BYTES, STDOUT_LINE_BUDGET};

@@ -15,7 +15,7 @@
 //! | `"<key>_last_poll"` | time of the last successful poll, `%Y-%m-%dT%H:%M:%SZ` UTC (whole seconds) |
 //! | `"<key>_high_water"` | newest delivered event time, RFC 3339 UTC, full precision (`2026-03-01T00:00:00.123456789Z`) |
 //! | `"<key>_ledger"` | dedupe ledger, `{"<id>": <event time, epoch seconds>, ...}` |
-//! | `"siemtap"` | `{"format": 1, "outputs": {"<output id>": <committed length in bytes>}}` |
+//! | `"siemtap"` | `{"format": 1, "outputs": {"<output id>": <committed position>}}` (a file's is its length in bytes) |
 //!
 //! - `<key>` is the stream key and may contain dots and underscores (tenant prefix
 //!   `client-a.signin`, stream `top_clickers`): a key is split at the *last* known suffix only,

@@ -104,7 +104,7 @@ impl StateStore {
         self.snapshot.stream_keys()
     }
 
-    /// Committed length of an output file (exactly-once file sink), by output id.
+    /// Committed position of an output (the file sink's: its length in bytes), by output id.
     pub fn output_length(&self, output_id: &str) -> Option<u64> {
         self.snapshot.output_length(output_id)
     }
@@ -168,11 +168,22 @@ impl StateStore {
         update: StreamUpdate,
         output: Option<(&str, u64)>,
     ) -> Result<(), StateError> {
+        self.apply_outputs(key, update, output.as_slice())
+    }
+
+    /// [`StateStore::apply`] for a page several outputs accepted: every output's committed
+    /// position is recorded in the same atomic write as the cursor (fan-out).
+    pub fn apply_outputs(
+        &mut self,
+        key: &str,
+        update: StreamUpdate,
+        outputs: &[(&str, u64)],
+    ) -> Result<(), StateError> {
         check_key(key)?;
         let existed = self.snapshot.streams.contains_key(key);
         let stream = self.snapshot.streams.entry(key.to_owned()).or_default();
         let cursor = update.cursor.filter(|c| !c.is_null());
-        let quiet = output.is_none()
+        let quiet = outputs.is_empty()
             && !update.emitted
             && update.delivered.is_empty()
             && cursor
@@ -213,8 +224,10 @@ impl StateStore {
                 .prune_returning(hw.as_second().saturating_sub(window), max),
             _ => Vec::new(),
         };
-        let previous_output =
-            output.map(|(id, len)| (id, self.snapshot.outputs.insert(id.to_owned(), len)));
+        let previous_outputs: Vec<_> = outputs
+            .iter()
+            .map(|(id, len)| (*id, self.snapshot.outputs.insert((*id).to_owned(), *len)))
+            .collect();
         let written = self.write();
         if written.is_err() {
             if let Some(stream) = self.snapshot.streams.get_mut(key) {
@@ -230,7 +243,7 @@ impl StateStore {
             if !existed {
                 self.snapshot.streams.remove(key);
             }
-            if let Some((id, old)) = previous_output {
+            for (id, old) in previous_outputs.into_iter().rev() {
                 self.restore_output(id, old);
             }
         }
@@ -270,10 +283,20 @@ impl StateStore {
     /// delivered outside a stream: error events, run summaries), then write atomically. On
     /// error the in-memory state is unchanged.
     pub fn record_output(&mut self, output_id: &str, length: u64) -> Result<(), StateError> {
-        let old = self.snapshot.outputs.insert(output_id.to_owned(), length);
+        self.record_outputs(&[(output_id, length)])
+    }
+
+    /// [`StateStore::record_output`] for several outputs at once, in one atomic write.
+    pub fn record_outputs(&mut self, outputs: &[(&str, u64)]) -> Result<(), StateError> {
+        let previous: Vec<_> = outputs
+            .iter()
+            .map(|(id, len)| (*id, self.snapshot.outputs.insert((*id).to_owned(), *len)))
+            .collect();
         let written = self.write();
         if written.is_err() {
-            self.restore_output(output_id, old);
+            for (id, old) in previous.into_iter().rev() {
+                self.restore_output(id, old);
+            }
         }
         written
     }

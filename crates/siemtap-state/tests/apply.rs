@@ -200,3 +200,50 @@ fn tuning_is_stored_beside_the_cursor_and_removed_by_null() {
     assert!(!fs::read_to_string(&path).unwrap().contains("siem_tuning"));
     assert_eq!(store.stream("siem").tuning, None);
 }
+
+#[test]
+fn fan_out_page_records_every_output_with_the_cursor_or_none_of_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("st");
+    fs::create_dir(&dir).unwrap();
+    let path = dir.join("state.json");
+    let mut store = StateStore::open(&path).unwrap();
+    store
+        .apply_outputs(
+            "s",
+            page("c1", &[("a", 1)], "2026-03-01T00:00:00Z"),
+            &[("file:/a", 10), ("kafka://k/t", 3)],
+        )
+        .unwrap();
+    let reread = siemtap_state::read_state_file(&path).unwrap().unwrap();
+    assert_eq!(reread.output_length("file:/a"), Some(10));
+    assert_eq!(reread.output_length("kafka://k/t"), Some(3));
+    // A failed write leaves both outputs' positions as they were, with the cursor.
+    let moved = tmp.path().join("moved");
+    fs::rename(&dir, &moved).unwrap();
+    fs::write(&dir, "not a directory").unwrap();
+    let failed = store.apply_outputs(
+        "s",
+        page("c2", &[("b", 2)], "2026-03-01T00:00:00Z"),
+        &[("file:/a", 20), ("kafka://k/t", 4), ("new", 1)],
+    );
+    assert!(failed.is_err());
+    assert_eq!(store.output_length("file:/a"), Some(10));
+    assert_eq!(store.output_length("kafka://k/t"), Some(3));
+    assert_eq!(store.output_length("new"), None);
+    assert!(
+        store
+            .record_outputs(&[("file:/a", 30), ("new", 1)])
+            .is_err()
+    );
+    assert_eq!(store.output_length("file:/a"), Some(10));
+    assert_eq!(store.output_length("new"), None);
+    fs::remove_file(&dir).unwrap();
+    fs::rename(&moved, &dir).unwrap();
+    store
+        .record_outputs(&[("file:/a", 30), ("new", 1)])
+        .unwrap();
+    let reread = siemtap_state::read_state_file(&path).unwrap().unwrap();
+    assert_eq!(reread.output_length("file:/a"), Some(30));
+    assert_eq!(reread.output_length("new"), Some(1));
+}

@@ -66,9 +66,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub log_file: Option<PathBuf>,
     /// Where events go: `stdout`, `file:PATH` or `wazuh-socket[:PATH]` (analysisd's queue
-    /// socket, default /var/ossec/queue/sockets/queue; settings in docs/wazuh.md).
+    /// socket, default /var/ossec/queue/sockets/queue; settings in docs/wazuh.md). Give it
+    /// several times to send every event to each (fan-out): a cursor moves only once every
+    /// output accepted the page.
     #[arg(long)]
-    pub output: Option<String>,
+    pub output: Vec<String>,
     /// User to run as when started as root (default `wazuh`; also `SIEMTAP_USER` or the config
     /// key `user`). `root` keeps root, with a warning. Started as another user: no switch, and
     /// a different user here is an error.

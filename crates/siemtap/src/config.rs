@@ -21,8 +21,9 @@ pub struct ConfigFile {
     pub max_runtime: Option<Spanned<String>>,
     /// User to run as when started as root (`--user` and `SIEMTAP_USER` win; default `wazuh`).
     pub user: Option<String>,
-    /// `stdout` or `file:PATH` (`--output` wins).
-    pub output: Option<Spanned<String>>,
+    /// One output (`"stdout"`, `"file:PATH"`, `"wazuh-socket[:PATH]"`) or a list of them
+    /// (fan-out); `--output` wins.
+    pub output: Option<Spanned<toml::Value>>,
     /// Secrets file for every source (`KEY=VALUE`).
     pub secrets_file: Option<PathBuf>,
     /// Directory of state files named `<source>.json` (default: beside the config file).
@@ -214,7 +215,8 @@ impl Config {
             None => None,
         };
         if let Some(o) = &file.output {
-            crate::run::Output::parse(o.get_ref())
+            output_values(o.get_ref())
+                .and_then(|specs| crate::run::parse_outputs(&specs))
                 .map_err(|m| at(o.span(), format!("`output`: {m}")))?;
         }
         if let Some(d) = file.debug.filter(|d| *d > 3) {
@@ -287,6 +289,25 @@ impl Config {
             .unwrap_or_else(|| ".".into())
     }
 
+    /// The file's `output` (checked when the file was loaded), relative paths resolved against
+    /// the file's directory; empty when the file names none.
+    pub fn outputs(&self) -> Vec<Box<dyn siemtap_core::OutputSpec>> {
+        let specs = self
+            .file
+            .output
+            .as_ref()
+            .and_then(|o| output_values(o.get_ref()).ok())
+            .and_then(|specs| crate::run::parse_outputs(&specs).ok())
+            .unwrap_or_default();
+        specs
+            .into_iter()
+            .map(|mut spec| {
+                spec.resolve_relative(&self.base_dir());
+                spec
+            })
+            .collect()
+    }
+
     /// Resolves a path from the file against its directory.
     pub fn resolve(&self, p: &Path) -> PathBuf {
         if p.is_absolute() {
@@ -348,6 +369,21 @@ impl Config {
             column,
             message,
         }
+    }
+}
+
+/// The config's `output`: one string or a non-empty list of strings.
+fn output_values(value: &toml::Value) -> Result<Vec<String>, String> {
+    let wrong = || {
+        "give one output as a string (output = \"stdout\") or a list of them (output = [\"wazuh-socket\", \"file:/var/log/siemtap/archive.jsonl\"])".to_owned()
+    };
+    match value {
+        toml::Value::String(s) => Ok(vec![s.clone()]),
+        toml::Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(wrong))
+            .collect(),
+        _ => Err(wrong()),
     }
 }
 

@@ -11,15 +11,15 @@ use siemtap_core::runner::StopSignal;
 use siemtap_http::{HttpClient, HttpConfig, RequestContext};
 
 use crate::cli::DemoArgs;
-use crate::run::{self, Exit, Output, RunRequest, report_fatal};
+use crate::run::{self, Exit, RunRequest, report_fatal};
 
 const DEMO_TOKEN: &str = "demo-token";
 
 /// Builds the simulator's arguments the way the command line would.
 #[derive(Parser)]
-struct SimCli {
+pub(crate) struct SimCli {
     #[command(flatten)]
-    args: siemtap_sim::OnePasswordArgs,
+    pub(crate) args: siemtap_sim::OnePasswordArgs,
 }
 
 /// Runs the demo and prints a short report.
@@ -62,6 +62,9 @@ async fn demo(args: &DemoArgs) -> Result<Exit, String> {
     let base_url = sim.base_url();
     let state_file = dir.join("state.json");
     let output = dir.join("events.jsonl");
+    let output_spec = [format!("file:{}", output.display())];
+    // Checked once here; the runs below parse the same value.
+    run::parse_outputs(&output_spec)?;
     let env: HashMap<String, String> = [
         ("OP_BASE_URL", base_url.as_str()),
         ("OP_BEARER_TOKEN", DEMO_TOKEN),
@@ -83,7 +86,7 @@ async fn demo(args: &DemoArgs) -> Result<Exit, String> {
         lookback_hours: None,
         all: false,
         max_runtime: None,
-        output: Output::File(output.clone()),
+        outputs: run::parse_outputs(&output_spec).unwrap_or_default(),
         exe_dir: dir.clone(),
         state_dir: dir.clone(),
     };
@@ -173,7 +176,7 @@ fn count_lines(path: &Path) -> Result<LineCount, String> {
 }
 
 /// Vendor event uuids per stream name, in output order.
-fn read_events(path: &Path) -> Result<HashMap<&'static str, Vec<String>>, String> {
+pub(crate) fn read_events(path: &Path) -> Result<HashMap<&'static str, Vec<String>>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut out: HashMap<&'static str, Vec<String>> = HashMap::new();
@@ -194,7 +197,7 @@ fn read_events(path: &Path) -> Result<HashMap<&'static str, Vec<String>>, String
     Ok(out)
 }
 
-async fn fetch_oracle(base_url: &str) -> Result<BTreeMap<String, Vec<String>>, String> {
+pub(crate) async fn fetch_oracle(base_url: &str) -> Result<BTreeMap<String, Vec<String>>, String> {
     let http = HttpClient::new(HttpConfig::default()).map_err(|e| e.to_string())?;
     let url = format!("{base_url}/_sim/oracle");
     let resp = http

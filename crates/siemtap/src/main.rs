@@ -19,7 +19,9 @@ mod validate;
 mod wazuh5_cmd;
 mod wazuh_cmd;
 mod wazuh_connector;
-mod wazuh_output;
+
+#[cfg(test)]
+mod test_sink;
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -29,7 +31,7 @@ use clap::Parser;
 use siemtap_core::runner::StopSignal;
 
 use cli::{Cli, Command, RunArgs};
-use run::{Exit, Output, RunRequest, report_fatal};
+use run::{Exit, OutputSpecs, RunRequest, report_fatal};
 use startup::Started;
 
 fn main() -> ExitCode {
@@ -99,12 +101,15 @@ fn install_stop_handler(stop: StopSignal) {
 }
 
 /// Whether a usage error goes to stdout as an event too: `--output` if given and valid (an
-/// invalid one: no), else `fallback` (the config file's output; `None` means stdout).
-fn events_on_stdout(cli: &Option<Result<Output, String>>, fallback: Option<&Output>) -> bool {
+/// invalid one: no), else `fallback` (the config file's outputs; none means stdout).
+fn events_on_stdout(
+    cli: &Result<OutputSpecs, String>,
+    fallback: &[Box<dyn siemtap_core::OutputSpec>],
+) -> bool {
     match cli {
-        Some(Ok(o)) => usage::stdout_is_event_channel(Some(o)),
-        Some(Err(_)) => false,
-        None => usage::stdout_is_event_channel(fallback),
+        Ok(o) if !o.is_empty() => usage::stdout_is_event_channel(o),
+        Ok(_) => usage::stdout_is_event_channel(fallback),
+        Err(_) => false,
     }
 }
 
@@ -114,21 +119,16 @@ async fn run_config_command(
     loaded: Result<config::Config, config::ConfigError>,
     started: &Started,
 ) -> Exit {
-    let cli_output = args.output.as_deref().map(Output::parse);
+    let cli_output = run::parse_outputs(&args.output);
     let config = match loaded {
         Ok(c) => c,
         Err(e) => {
             // Logging is not set up yet (the file names the log); say it where a human looks.
             let _ = logging::init(&logging::LogTarget::choose(args.log_file.as_deref()), 0);
-            return usage::usage_error(events_on_stdout(&cli_output, None), &e.to_string());
+            return usage::usage_error(events_on_stdout(&cli_output, &[]), &e.to_string());
         }
     };
-    let file_output = config
-        .file
-        .output
-        .as_ref()
-        .and_then(|o| Output::parse(o.get_ref()).ok());
-    let on_stdout = events_on_stdout(&cli_output, file_output.as_ref());
+    let on_stdout = events_on_stdout(&cli_output, &config.outputs());
     let log_file = args
         .log_file
         .clone()
@@ -139,7 +139,7 @@ async fn run_config_command(
         return usage::usage_error(on_stdout, &format!("{e:#}{hint}"));
     }
     started.log();
-    let output = match cli_output.transpose() {
+    let outputs = match cli_output {
         Ok(o) => o,
         Err(e) => return usage::usage_error(false, &e),
     };
@@ -150,15 +150,15 @@ async fn run_config_command(
             .source
             .map(|s| s.split(',').map(|p| p.trim().to_string()).collect()),
         all: args.all,
-        output,
+        outputs,
         max_runtime: args.max_runtime.map(Duration::from_secs),
     };
     run_config::execute(&config, opts, stop).await
 }
 
 async fn run_command(mut args: RunArgs, mut started: Started) -> Exit {
-    let cli_output = args.output.as_deref().map(Output::parse);
-    let on_stdout = events_on_stdout(&cli_output, None);
+    let cli_output = run::parse_outputs(&args.output);
+    let on_stdout = events_on_stdout(&cli_output, &[]);
     if let Err(e) = &started.privilege {
         // Still root: nothing is opened, the message goes to stderr (and stdout as an event).
         let message = match &started.config {
@@ -196,8 +196,8 @@ async fn run_command(mut args: RunArgs, mut started: Started) -> Exit {
         return usage::usage_error(on_stdout, &format!("{e:#}{hint}"));
     }
     started.log();
-    let output = match cli_output.unwrap_or(Ok(Output::Stdout)) {
-        Ok(o) => o,
+    let outputs = match cli_output {
+        Ok(o) => run::or_stdout(o),
         Err(e) => return usage::usage_error(false, &e),
     };
     let exe_dir = startup::exe_dir();
@@ -214,7 +214,7 @@ async fn run_command(mut args: RunArgs, mut started: Started) -> Exit {
             0 => None,
             secs => Some(Duration::from_secs(secs)),
         },
-        output,
+        outputs,
         exe_dir,
         state_dir,
     };

@@ -5,14 +5,14 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use siemtap_connectors::{Connector, DropInContext};
+use siemtap_connectors::{Connector, DropIn, DropInContext};
 use siemtap_core::runner::{
-    RunOptions, Runner, SourceReport, StopSignal, check_positions, fair_share,
+    Outputs, RecoverError, RunOptions, Runner, SourceReport, StopSignal, check_positions,
+    fair_share,
 };
 use siemtap_core::shape::Shaper;
-use siemtap_core::{ErrorCode, Failure, Sink, StateError, StateStore};
+use siemtap_core::{ErrorCode, Failure, OutputSpec, SinkContext, StateError, StateStore};
 use siemtap_http::{HttpClient, HttpConfig};
-use siemtap_sinks::{DEFAULT_QUEUE_SOCKET, FileSink, LineSizeGuard, StdoutSink, WazuhSocketSink};
 
 /// Process exit codes (docs/operations.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,101 +29,88 @@ pub enum Exit {
     StateUnreadable = 4,
 }
 
-/// Where events go.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Output {
-    /// Standard output; lines over the command wodle's size budget are shrunk
-    /// (`siemtap_sinks::LineSizeGuard`), all others are written byte for byte.
-    Stdout,
-    /// A JSON-lines file with exactly-once recovery.
-    File(PathBuf),
-    /// analysisd's queue socket (AF_UNIX datagram), with Wazuh-safe shaping (docs/wazuh.md).
-    WazuhSocket(WazuhOutput),
-}
+/// The outputs of a run, parsed and not yet opened: every `--output` (repeatable) or the
+/// config's `output` list. Each batch goes to all of them (fan-out).
+pub type OutputSpecs = Vec<Box<dyn OutputSpec>>;
 
-/// `--output wazuh-socket[:PATH]`; the other settings come from the environment
-/// (`crate::wazuh_output`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WazuhOutput {
-    /// The queue socket.
-    pub path: PathBuf,
-    /// Location when `SIEMTAP_WAZUH_LOCATION` is unset (`siemtap-<connector>` in drop-in runs).
-    pub default_location: String,
-    /// Run deadline: the sink's retries never go past it.
-    pub deadline: Option<tokio::time::Instant>,
-}
-
-impl Output {
-    /// Parses `--output`.
-    pub fn parse(spec: &str) -> Result<Self, String> {
-        match spec {
-            "stdout" => Ok(Self::Stdout),
-            s if s.starts_with("file:") && s.len() > 5 => Ok(Self::File(PathBuf::from(&s[5..]))),
-            "wazuh-socket" => Ok(Self::wazuh_socket(PathBuf::from(DEFAULT_QUEUE_SOCKET))),
-            s if s.starts_with("wazuh-socket:") && s.len() > 13 => {
-                Ok(Self::wazuh_socket(PathBuf::from(&s[13..])))
-            }
-            other => Err(format!(
-                "unknown --output {other:?}; use stdout, file:PATH or wazuh-socket[:PATH]"
-            )),
+/// Parses `--output` values (or the config's `output` entries) against the sink registry. The
+/// same output twice is refused: it would receive every event twice (or, for a file, two
+/// writers would each think they own its end).
+pub fn parse_outputs(specs: &[String]) -> Result<OutputSpecs, String> {
+    let parsed: OutputSpecs = specs
+        .iter()
+        .map(|s| siemtap_sinks::parse(s))
+        .collect::<Result<_, _>>()?;
+    let mut seen = std::collections::HashSet::new();
+    for (spec, given) in parsed.iter().zip(specs) {
+        let key = spec.output_id().unwrap_or_else(|| spec.describe());
+        if !seen.insert(key) {
+            return Err(format!(
+                "output {given:?} is given twice; fix: name each output once"
+            ));
         }
     }
+    Ok(parsed)
+}
 
-    fn wazuh_socket(path: PathBuf) -> Self {
-        Self::WazuhSocket(WazuhOutput {
-            path,
-            default_location: "siemtap".into(),
-            deadline: None,
-        })
+/// The output of a run that names none.
+pub const DEFAULT_OUTPUT: &str = "stdout";
+
+/// [`DEFAULT_OUTPUT`] when no output was given.
+pub fn or_stdout(outputs: OutputSpecs) -> OutputSpecs {
+    if outputs.is_empty() {
+        parse_outputs(&[DEFAULT_OUTPUT.to_owned()]).unwrap_or_default()
+    } else {
+        outputs
     }
+}
 
-    /// Binds the output to a run: the Wazuh socket's default location becomes
-    /// `siemtap-<connector>` and its retries stop at `deadline`. Other outputs are unchanged.
-    pub fn for_run(
-        mut self,
-        connector: Option<&str>,
-        deadline: Option<tokio::time::Instant>,
-    ) -> Self {
-        if let Self::WazuhSocket(w) = &mut self {
-            if let Some(name) = connector {
-                w.default_location = format!("siemtap-{name}");
+/// Opens and recovers the outputs of a run. An output that cannot open is reported on those
+/// that did (an error event recorded in `stores[0]`, when there is one) and ends the run.
+pub(crate) async fn open_outputs(
+    specs: &[Box<dyn OutputSpec>],
+    ctx: &SinkContext<'_>,
+    stores: &mut [&mut StateStore],
+    shaper: &dyn Shaper,
+) -> Result<Outputs, Exit> {
+    let (mut outputs, failed) = Outputs::open(specs, ctx);
+    // Recovery (the file sink truncates) runs under the state locks: no other run is writing.
+    if let Err(e) = outputs.recover(stores).await {
+        return Err(match e {
+            RecoverError::Sink(e) => {
+                report_fatal(&format!("{e}{}", crate::privilege::permission_hint()));
+                Exit::Delivery
             }
-            w.deadline = deadline;
-        }
-        self
+            RecoverError::State(e) => {
+                report_fatal(&e.to_string());
+                Exit::StateUnreadable
+            }
+        });
     }
-
-    /// Opens the sink; `store` supplies the committed length for file recovery.
-    fn open(&self, store: Option<&StateStore>) -> Result<Box<dyn Sink>, siemtap_core::SinkError> {
-        let committed = match self {
-            Self::File(path) => store.and_then(|s| s.output_length(&FileSink::output_id_for(path))),
-            _ => None,
+    let Some(first) = failed.first() else {
+        return Ok(outputs);
+    };
+    for e in &failed {
+        report_fatal(&format!("{e}{}", crate::privilege::permission_hint()));
+    }
+    if !outputs.is_empty() {
+        let failure = siemtap_core::runner::output_failure(first);
+        let mut runner = outputs.runner(RunOptions::default());
+        let sent = match stores.first_mut() {
+            Some(store) => runner.emit_failure(store, shaper, &failure).await,
+            None => runner.emit_failure_stateless(shaper, &failure).await,
         };
-        self.open_with(committed)
+        if let Err(e) = sent {
+            report_fatal(&e.to_string());
+        }
     }
+    Err(Exit::Delivery)
+}
 
-    /// Opens the sink; a file output is first cut back to `committed` (the largest length any
-    /// state file committed for it).
-    pub fn open_with(
-        &self,
-        committed: Option<u64>,
-    ) -> Result<Box<dyn Sink>, siemtap_core::SinkError> {
-        Ok(match self {
-            // Under the command wodle every stdout line is one analysisd datagram: lines over
-            // the 65,535-byte budget are shrunk, all others pass byte for byte (docs/wazuh.md).
-            Self::Stdout => Box::new(LineSizeGuard::new(StdoutSink::new())),
-            Self::File(path) => Box::new(FileSink::open(path, committed)?),
-            Self::WazuhSocket(w) => {
-                let env: HashMap<String, String> = std::env::vars().collect();
-                let config = crate::wazuh_output::config(w, &env).map_err(|message| {
-                    siemtap_core::SinkError {
-                        sink: format!("wazuh-socket:{}", w.path.display()),
-                        message,
-                    }
-                })?;
-                Box::new(WazuhSocketSink::new(config)?)
-            }
-        })
+/// Closes the outputs at the end of a run; a failure is logged (the events were accepted).
+pub(crate) async fn close_outputs(outputs: &mut Outputs) {
+    for e in outputs.close().await {
+        tracing::warn!("closing an output failed: {e}");
     }
 }
 
@@ -141,8 +128,8 @@ pub struct RunRequest {
     pub all: bool,
     /// `--max-runtime` (None = no budget).
     pub max_runtime: Option<Duration>,
-    /// `--output`.
-    pub output: Output,
+    /// `--output` (at least one).
+    pub outputs: OutputSpecs,
     /// Directory of the executable (drop-in defaults).
     pub exe_dir: PathBuf,
     /// Directory of the default state file (`--state-dir`, else `exe_dir`).
@@ -219,28 +206,6 @@ pub(crate) fn http_config(env: &HashMap<String, String>) -> Result<HttpConfig, S
     Ok(config)
 }
 
-/// Records where a file output starts, before anything is written to it, in every state that
-/// has no committed length for it yet. Without this, a run killed before its first commit on a
-/// new state file would leave its first page in the output with nothing to cut it back to, and
-/// the next run would deliver that page again.
-pub(crate) fn pin_output_start<'a>(
-    output: &Output,
-    stores: impl IntoIterator<Item = &'a mut StateStore>,
-) -> Result<(), siemtap_core::StateError> {
-    let Output::File(path) = output else {
-        return Ok(());
-    };
-    let id = FileSink::output_id_for(path);
-    let start = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    for store in stores
-        .into_iter()
-        .filter(|s| s.output_length(&id).is_none())
-    {
-        store.record_output(&id, start)?;
-    }
-    Ok(())
-}
-
 /// Reports a problem that ends the run (or a source): in the log and as one line on stderr,
 /// where an operator looks first. When the log itself goes to stderr it is printed once.
 pub fn report_fatal(message: &str) {
@@ -255,21 +220,23 @@ pub fn report_fatal(message: &str) {
 
 /// Emits one error event where no state can record it (configuration and state failures).
 pub(crate) async fn emit_stateless(
-    output: &Output,
+    specs: &[Box<dyn OutputSpec>],
+    ctx: &SinkContext<'_>,
     shaper: &dyn Shaper,
     failure: &Failure,
 ) -> Exit {
     report_fatal(&siemtap_core::runner::describe(failure));
-    let mut sink = match output.open(None) {
-        Ok(s) => s,
-        Err(e) => {
-            report_fatal(&e.to_string());
-            return Exit::Delivery;
-        }
-    };
-    let mut runner = Runner::new(sink.as_mut(), RunOptions::default());
-    match runner.emit_failure_stateless(shaper, failure).await {
-        Ok(()) => Exit::Ok,
+    let (mut outputs, failed) = Outputs::open(specs, ctx);
+    for e in &failed {
+        report_fatal(&e.to_string());
+    }
+    let mut runner = outputs.runner(RunOptions::default());
+    let sent = runner.emit_failure_stateless(shaper, failure).await;
+    drop(runner);
+    close_outputs(&mut outputs).await;
+    match sent {
+        Ok(()) if failed.is_empty() => Exit::Ok,
+        Ok(()) => Exit::Delivery,
         Err(e) => {
             report_fatal(&e.to_string());
             Exit::Delivery
@@ -280,21 +247,23 @@ pub(crate) async fn emit_stateless(
 /// Runs `req` to completion. Every failure that can be an event is one.
 pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
     let deadline = budget_deadline(req.max_runtime);
-    let output = req
-        .output
-        .clone()
-        .for_run(Some(req.connector.name), deadline);
+    let ctx = SinkContext {
+        env: &req.env,
+        run_label: req.connector.name,
+        deadline,
+    };
+    let outputs = &req.outputs;
     let http =
         match http_config(&req.env).and_then(|c| HttpClient::new(c).map_err(|e| e.to_string())) {
             Ok(h) => h,
             Err(e) => {
                 return RunResult::early(crate::usage::usage_error(
-                    crate::usage::stdout_is_event_channel(Some(&output)),
+                    crate::usage::stdout_is_event_channel(outputs),
                     &format!("cannot set up the HTTP client: {e}"),
                 ));
             }
         };
-    let ctx = DropInContext {
+    let drop_in_ctx = DropInContext {
         env: &req.env,
         http,
         source: req.source.as_deref(),
@@ -303,10 +272,10 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
         state_dir: req.state_dir.clone(),
         secret_names: HashMap::new(),
     };
-    let plan = match (req.connector.drop_in)(&ctx) {
+    let plan = match (req.connector.drop_in)(&drop_in_ctx) {
         Ok(plan) => plan,
         Err(e) => {
-            let exit = emit_stateless(&output, e.shaper.as_ref(), &e.failure).await;
+            let exit = emit_stateless(outputs, &ctx, e.shaper.as_ref(), &e.failure).await;
             return RunResult::early(if exit == Exit::Ok { Exit::Usage } else { exit });
         }
     };
@@ -325,7 +294,7 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
                     "orchestrator",
                     format!("{e}{}", crate::privilege::permission_hint()),
                 );
-                let exit = emit_stateless(&output, plan.shaper.as_ref(), &failure).await;
+                let exit = emit_stateless(outputs, &ctx, plan.shaper.as_ref(), &failure).await;
                 return RunResult::early(if exit == Exit::Ok {
                     Exit::StateUnreadable
                 } else {
@@ -340,31 +309,37 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
         .iter()
         .find_map(|s| check_positions(&store, s.as_ref()).err())
     {
-        let exit = emit_stateless(&output, plan.shaper.as_ref(), &failure).await;
+        let exit = emit_stateless(outputs, &ctx, plan.shaper.as_ref(), &failure).await;
         return RunResult::early(if exit == Exit::Ok {
             Exit::StateUnreadable
         } else {
             exit
         });
     }
-    // The file sink recovers (truncates) under the state lock, so no other run is writing.
-    let mut sink = match output.open(Some(&store)) {
-        Ok(s) => s,
-        Err(e) => {
-            report_fatal(&format!("{e}{}", crate::privilege::permission_hint()));
-            return RunResult::early(Exit::Delivery);
-        }
+    let mut sinks = match open_outputs(outputs, &ctx, &mut [&mut store], plan.shaper.as_ref()).await
+    {
+        Ok(sinks) => sinks,
+        Err(exit) => return RunResult::early(exit),
     };
-    if let Err(e) = pin_output_start(&output, [&mut store]) {
-        report_fatal(&e.to_string());
-        return RunResult::early(Exit::StateUnreadable);
-    }
     let options = RunOptions {
         deadline,
         stop,
         ..RunOptions::default()
     };
-    let mut runner = Runner::new(sink.as_mut(), options);
+    let mut runner = sinks.runner(options);
+    let result = run_plan(&mut runner, &mut store, plan, deadline).await;
+    drop(runner);
+    close_outputs(&mut sinks).await;
+    result
+}
+
+/// Runs a drop-in plan's startup failures and sources through `runner`.
+async fn run_plan(
+    runner: &mut Runner<'_>,
+    store: &mut StateStore,
+    plan: DropIn,
+    deadline: Option<tokio::time::Instant>,
+) -> RunResult {
     let mut result = RunResult {
         exit: Exit::Ok,
         reports: Vec::new(),
@@ -372,7 +347,7 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
     for failure in &plan.failures {
         tracing::warn!("{}", siemtap_core::runner::describe(failure));
         if let Err(e) = runner
-            .emit_failure(&mut store, plan.shaper.as_ref(), failure)
+            .emit_failure(store, plan.shaper.as_ref(), failure)
             .await
         {
             report_fatal(&e.to_string());
@@ -384,7 +359,7 @@ pub async fn execute(req: RunRequest, stop: StopSignal) -> RunResult {
     let total = sources.len();
     for (i, source) in sources.iter_mut().enumerate() {
         let share = fair_share(deadline, total - i);
-        match runner.run_source(&mut store, source.as_mut(), share).await {
+        match runner.run_source(store, source.as_mut(), share).await {
             Ok(report) => {
                 tracing::info!(
                     source = source.label(),

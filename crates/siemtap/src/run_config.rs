@@ -1,5 +1,5 @@
 //! `siemtap run --config F`: every enabled source of a configuration file, one after another,
-//! into one sink. Built-in connectors get their drop-in variables from `[source.settings]`;
+//! into the run's outputs (all of them: fan-out). Built-in connectors get their drop-in variables from `[source.settings]`;
 //! declarative connectors are loaded from their connector files.
 
 use std::collections::HashMap;
@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use siemtap_connectors::{DropIn, DropInContext};
 use siemtap_core::runner::{RunOptions, Runner, StopSignal, fair_share};
-use siemtap_core::{ErrorCode, Failure, StateError, StateStore};
+use siemtap_core::{ErrorCode, Failure, SinkContext, StateError, StateStore};
 use siemtap_http::HttpClient;
-use siemtap_sinks::FileSink;
 
 use crate::config::{Config, SourceConfig, parse_duration};
-use crate::run::{Exit, Output, budget_deadline, emit_stateless, http_config, report_fatal};
+use crate::run::{
+    Exit, OutputSpecs, budget_deadline, close_outputs, emit_stateless, http_config, open_outputs,
+    or_stdout, report_fatal,
+};
 
 /// Options from the command line that override the file.
 pub struct ConfigRun {
@@ -21,8 +23,8 @@ pub struct ConfigRun {
     pub only: Option<Vec<String>>,
     /// `--all`: no state read or written.
     pub all: bool,
-    /// `--output`.
-    pub output: Option<Output>,
+    /// `--output`, each time it was given (empty: the file's `output`).
+    pub outputs: OutputSpecs,
     /// `--max-runtime` (None: the file's, else 120 s; zero: none).
     pub max_runtime: Option<Duration>,
 }
@@ -303,28 +305,15 @@ fn prepare_all(
     Ok((ready, early, exit))
 }
 
-/// The run's output: `--output`, else the file's `output` (a path in the file is relative to
-/// the file, one on the command line to the working directory), else stdout.
-fn output_for(
-    config: &Config,
-    cli: Option<Output>,
-    deadline: Option<tokio::time::Instant>,
-) -> Output {
-    let from_file = || {
-        config
-            .file
-            .output
-            .as_ref()
-            .and_then(|o| Output::parse(o.get_ref()).ok())
-            .map(|o| match o {
-                Output::File(p) => Output::File(config.resolve(&p)),
-                other => other,
-            })
-    };
-    cli.or_else(from_file)
-        .unwrap_or(Output::Stdout)
-        // One sink for every source: the Wazuh location names the configuration.
-        .for_run(Some("config"), deadline)
+/// The run's outputs: `--output` (each time given), else the file's `output` (a path in the
+/// file is relative to the file, one on the command line to the working directory), else
+/// stdout.
+fn outputs_for(config: &Config, cli: OutputSpecs) -> OutputSpecs {
+    if cli.is_empty() {
+        or_stdout(config.outputs())
+    } else {
+        cli
+    }
 }
 
 /// Runs the configuration.
@@ -335,12 +324,18 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
         .or(config.max_runtime)
         .unwrap_or(Duration::from_secs(120));
     let deadline = budget_deadline((!max_runtime.is_zero()).then_some(max_runtime));
-    let output = output_for(config, opts.output.clone(), deadline);
+    let outputs = outputs_for(config, opts.outputs);
+    // One set of outputs for every source: the Wazuh location names the configuration.
+    let ctx = SinkContext {
+        env: &env,
+        run_label: "config",
+        deadline,
+    };
     let http = match http_config(&env).and_then(|c| HttpClient::new(c).map_err(|e| e.to_string())) {
         Ok(h) => h,
         Err(e) => {
             return crate::usage::usage_error(
-                crate::usage::stdout_is_event_channel(Some(&output)),
+                crate::usage::stdout_is_event_channel(&outputs),
                 &format!("cannot set up the HTTP client: {e}"),
             );
         }
@@ -366,7 +361,7 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
                     .map(|s| s.name.get_ref().as_str())
                     .collect();
                 return crate::usage::usage_error(
-                    crate::usage::stdout_is_event_channel(Some(&output)),
+                    crate::usage::stdout_is_event_channel(&outputs),
                     &format!(
                         "--source {n:?}: no such source in {}; fix: use one of {}",
                         config.path.display(),
@@ -383,13 +378,6 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
         Err(exit) => return exit,
     };
     let mut ready = ready;
-    let committed = match &output {
-        Output::File(path) => {
-            let id = FileSink::output_id_for(path);
-            ready.iter().filter_map(|(_, s)| s.output_length(&id)).max()
-        }
-        _ => None,
-    };
     for (failure, shaper) in &early {
         // A failure outside any connector (an unknown connector, a bad setting) uses siemtap's
         // own envelope: it is an event too, and the other sources still run.
@@ -397,32 +385,39 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
             Some(shaper) => shaper.as_ref(),
             None => &crate::usage::SiemtapShaper,
         };
-        if emit_stateless(&output, shaper, failure).await == Exit::Delivery {
+        if emit_stateless(&outputs, &ctx, shaper, failure).await == Exit::Delivery {
             return Exit::Delivery;
         }
     }
-    let mut sink = match output.open_with(committed) {
-        Ok(s) => s,
-        Err(e) => {
-            report_fatal(&format!("{e}{}", crate::privilege::permission_hint()));
-            return Exit::Delivery;
-        }
-    };
-    if let Err(e) = crate::run::pin_output_start(&output, ready.iter_mut().map(|(_, s)| s)) {
-        report_fatal(&e.to_string());
-        return Exit::StateUnreadable;
-    }
-    let mut runner = Runner::new(
-        sink.as_mut(),
-        RunOptions {
-            deadline,
-            stop,
-            ..RunOptions::default()
-        },
-    );
+    // Every state file is locked: each output recovers to the largest position any of them
+    // committed for it.
+    let mut stores: Vec<&mut StateStore> = ready.iter_mut().map(|(_, s)| s).collect();
+    let mut sinks =
+        match open_outputs(&outputs, &ctx, &mut stores, &crate::usage::SiemtapShaper).await {
+            Ok(sinks) => sinks,
+            Err(exit) => return exit,
+        };
+    drop(stores);
+    let mut runner = sinks.runner(RunOptions {
+        deadline,
+        stop,
+        ..RunOptions::default()
+    });
+    let ran = run_ready(&mut runner, &mut ready, deadline).await;
+    drop(runner);
+    close_outputs(&mut sinks).await;
+    if ran == Exit::Ok { exit } else { ran }
+}
+
+/// Runs every ready source through `runner`, one after another.
+async fn run_ready(
+    runner: &mut Runner<'_>,
+    ready: &mut [(Prepared, StateStore)],
+    deadline: Option<tokio::time::Instant>,
+) -> Exit {
     let total: usize = ready.iter().map(|(p, _)| p.plan.sources.len()).sum();
     let mut done = 0;
-    for (prepared, store) in &mut ready {
+    for (prepared, store) in ready {
         for failure in &prepared.plan.failures {
             if let Err(e) = runner
                 .emit_failure(store, prepared.plan.shaper.as_ref(), failure)
@@ -442,5 +437,5 @@ pub async fn execute(config: &Config, opts: ConfigRun, stop: StopSignal) -> Exit
             tracing::info!(source = %prepared.name, label = source.label(), "source finished");
         }
     }
-    exit
+    Exit::Ok
 }

@@ -88,7 +88,7 @@ pub fn clap_error(e: &clap::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let is_run = std::env::args().nth(1).is_some_and(|a| a == "run");
-    if is_run && crate::usage::stdout_is_event_channel(None) {
+    if is_run && crate::usage::stdout_is_event_channel(&[]) {
         let rendered = e.render().to_string();
         let first = rendered.lines().next().unwrap_or("invalid command line");
         let message = format!("{first}; fix: see `siemtap run --help`");

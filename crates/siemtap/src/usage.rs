@@ -13,12 +13,13 @@ use serde_json::{Map, Value};
 use siemtap_core::shape::{DiscriminatorPosition, Envelope, JsonStyle, RunSummary, Shaper};
 use siemtap_core::{ErrorCode, Failure, VendorEvent};
 
-use crate::run::{Exit, Output, report_fatal};
+use crate::run::{Exit, report_fatal};
 
-/// Whether events of a run with this output go to stdout read by a SIEM (`None`: no output
-/// chosen yet, which means stdout).
-pub fn stdout_is_event_channel(output: Option<&Output>) -> bool {
-    matches!(output, None | Some(Output::Stdout)) && !std::io::stdout().is_terminal()
+/// Whether events of a run with these outputs go to stdout read by a SIEM (none chosen yet
+/// means stdout; with fan-out, any output on stdout makes stdout the event channel).
+pub fn stdout_is_event_channel(outputs: &[Box<dyn siemtap_core::OutputSpec>]) -> bool {
+    (outputs.is_empty() || outputs.iter().any(|o| o.writes_stdout()))
+        && !std::io::stdout().is_terminal()
 }
 
 /// Reports a usage or configuration error of `siemtap run` and returns exit 2: a line on

@@ -1,5 +1,7 @@
 //! Shared helpers of the declarative-connector tests: load a shipped connector, run it through
-//! the real runner into a real file with a real state file, and talk to a simulator.
+//! the real runner into a real file with a real state file, and talk to a simulator. The
+//! file is written by [`AppendSink`], the tests' own sink: connectors never depend on sinks,
+//! not even in tests.
 
 #![allow(dead_code)]
 
@@ -8,11 +10,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 use siemtap_connectors::rest::{ConnectorSpec, RestSource, SourceOptions, load_file, load_str};
-use siemtap_core::Source;
 use siemtap_core::runner::{RunOptions, Runner, SourceReport};
+use siemtap_core::{Batch, BoxFuture, Delivery, Sink, SinkError, Source};
 use siemtap_http::{HttpClient, HttpConfig, RequestContext, RetryPolicy};
 use siemtap_secrets::{ChainSources, CredentialChain};
-use siemtap_sinks::FileSink;
 use siemtap_state::StateStore;
 
 /// `connectors/NAME` at the repository root.
@@ -110,10 +111,35 @@ pub fn read_lines(path: &Path) -> Vec<Value> {
 /// Runs `source` once into `work` (state + file sink), like `siemtap run --config`.
 pub async fn run_source(work: &Work, source: &mut dyn Source) -> SourceReport {
     let mut store = StateStore::open(&work.state()).unwrap();
-    let committed = store.output_length(&FileSink::output_id_for(&work.out()));
-    let mut sink = FileSink::open(&work.out(), committed).unwrap();
+    let mut sink = AppendSink(work.out());
     let mut runner = Runner::new(&mut sink, RunOptions::default());
     runner.run_source(&mut store, source, None).await.unwrap()
+}
+
+/// Appends every batch to a JSON-lines file and flushes it (the tests run one after another
+/// and never kill a run, so no recovery is needed).
+pub struct AppendSink(pub PathBuf);
+
+impl Sink for AppendSink {
+    fn output_id(&self) -> Option<&str> {
+        None
+    }
+
+    fn send<'a>(&'a mut self, batch: &'a Batch) -> BoxFuture<'a, Result<Delivery, SinkError>> {
+        Box::pin(async move {
+            use std::io::Write;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.0)
+                .and_then(|mut f| f.write_all(batch.bytes()).and_then(|()| f.sync_data()))
+                .map_err(|e| SinkError {
+                    sink: format!("test file {}", self.0.display()),
+                    message: e.to_string(),
+                })?;
+            Ok(Delivery::default())
+        })
+    }
 }
 
 /// Builds a source of `spec` and runs it once.

@@ -3,10 +3,14 @@
 //! event and the next stream runs. Each source ends with a run summary.
 
 mod budget;
+mod fan_out;
+mod outputs;
 mod positions;
 mod stream_run;
 
 pub use budget::{StopSignal, expired, fair_share};
+pub use fan_out::output_failure;
+pub use outputs::{Outputs, RecoverError};
 pub use positions::check_positions;
 
 use jiff::Timestamp;
@@ -63,18 +67,27 @@ impl SourceReport {
     }
 }
 
-/// Drives sources into one sink.
+/// Drives sources into their outputs (one or several: fan-out, see [`Outputs`]).
 pub struct Runner<'s> {
-    sink: &'s mut dyn Sink,
+    outputs: Vec<fan_out::Output<'s>>,
     options: RunOptions,
     batch: Batch,
 }
 
 impl<'s> Runner<'s> {
-    /// A runner delivering into `sink`.
+    /// A runner delivering into one `sink`.
     pub fn new(sink: &'s mut dyn Sink, options: RunOptions) -> Self {
+        Self::fan_out(vec![(sink, None)], options)
+    }
+
+    /// A runner delivering every batch into each of `outputs`, each with the position state
+    /// holds for it (what [`Sink::recover`] returned), in order.
+    pub fn fan_out(outputs: Vec<(&'s mut dyn Sink, Option<u64>)>, options: RunOptions) -> Self {
         Self {
-            sink,
+            outputs: outputs
+                .into_iter()
+                .map(|(sink, committed)| fan_out::Output { sink, committed })
+                .collect(),
             options,
             batch: Batch::new(),
         }
@@ -160,7 +173,7 @@ impl<'s> Runner<'s> {
         self.batch.clear();
         self.batch
             .push_with(|out| source.shaper().run_summary(&summary, out));
-        self.deliver_outside_stream(store).await?;
+        self.deliver_outside_stream(store, source.shaper()).await?;
         // Poll times of pages that changed nothing else are written once, here.
         if let Err(e) = store.flush() {
             tracing::warn!("could not record the poll times in state: {e}");
@@ -179,7 +192,7 @@ impl<'s> Runner<'s> {
         self.batch.clear();
         self.batch
             .push_with(|out| shaper.error_event(failure, Timestamp::now(), out));
-        self.deliver_outside_stream(store).await
+        self.deliver_outside_stream(store, shaper).await
     }
 
     /// Emits an error event with no state at all (the state itself is the problem).
@@ -191,20 +204,7 @@ impl<'s> Runner<'s> {
         self.batch.clear();
         self.batch
             .push_with(|out| shaper.error_event(failure, Timestamp::now(), out));
-        self.sink.send(&self.batch).await?;
-        Ok(())
-    }
-
-    async fn deliver_outside_stream(&mut self, store: &mut StateStore) -> Result<(), RunError> {
-        let delivery = self.sink.send(&self.batch).await?;
-        if let (Some(len), Some(id)) = (delivery.committed_length, self.sink.output_id())
-            && let Err(e) = store.record_output(id, len)
-        {
-            // The line is out; not recording its length only means a later recovery would
-            // cut it. Say so in the log: there is no event channel left to use.
-            tracing::error!("could not record output length in state: {e}");
-        }
-        Ok(())
+        self.send_unrecorded().await
     }
 
     fn stopping(&self, deadline: Option<Instant>) -> bool {

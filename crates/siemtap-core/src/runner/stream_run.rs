@@ -155,27 +155,24 @@ pub(super) async fn run_stream(
             in_flight = Some(spawn_fetch(stream, position, ctx));
         }
         let update = apply_page(runner, source, store, &key, page, ledger_window, &mut run);
-        let delivery = if runner.batch.is_empty() {
-            None
+        let positions = if runner.batch.is_empty() {
+            Vec::new()
         } else {
-            match runner.sink.send(&runner.batch).await {
-                Ok(d) => Some(d),
-                Err(e) => {
+            match runner.send_page().await {
+                Ok(positions) => positions,
+                Err((failed, e)) => {
                     if let Some(f) = in_flight.take() {
                         f.abort();
                     }
-                    return Err(e.into());
+                    return Err(runner.page_refused(store, source.shaper(), failed, e).await);
                 }
             }
         };
-        let output = delivery
-            .and_then(|d| d.committed_length)
-            .zip(runner.sink.output_id().map(str::to_owned));
-        if let Err(e) = store.apply(
-            &key,
-            update,
-            output.as_ref().map(|(len, id)| (id.as_str(), *len)),
-        ) {
+        let outputs: Vec<(&str, u64)> = positions
+            .iter()
+            .map(|(_, id, pos)| (id.as_str(), *pos))
+            .collect();
+        if let Err(e) = store.apply_outputs(&key, update, &outputs) {
             if let Some(f) = in_flight.take() {
                 f.abort();
             }
@@ -188,9 +185,10 @@ pub(super) async fn run_stream(
             runner
                 .batch
                 .push_with(|out| source.shaper().error_event(&failure, Timestamp::now(), out));
-            runner.sink.send(&runner.batch).await?;
+            runner.send_unrecorded().await?;
             break;
         }
+        runner.mark_committed(&positions);
         if !more {
             break;
         }

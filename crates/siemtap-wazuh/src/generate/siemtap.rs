@@ -1,7 +1,7 @@
 //! siemtap's own events: block 100800–100899 (siemtap-defined, next to the vendor blocks
 //! 100500–100799 and clear of them). They decode under `{"integration":"siemtap","siemtap":{…}}`
 //! (wazuh.md §4.6) and are what the Wazuh sinks send when they had to change or replace an
-//! event (siemtap-sinks `wazuh_line`): `kind` `health` with `check` `event_truncated`,
+//! event (siemtap-sinks `wazuh/line.rs`): `kind` `health` with `check` `event_truncated`,
 //! `field_limit` or `unparsable_event`. Layout: xx00 base, xx01–09 health, xx10–19 errors,
 //! xx50–59 correlation. Every health or error condition alerts at level 8 or more.
 //!

@@ -1,5 +1,5 @@
 //! Test events for siemtap's own rules (block 100800–100899), in the shapes the Wazuh sinks
-//! emit them (siemtap-sinks `wazuh_line`; docs/wazuh.md "Health events from the sink").
+//! emit them (siemtap-sinks `wazuh/line.rs`; docs/wazuh.md "Health events from the sink").
 
 use serde_json::{Value, json};
 

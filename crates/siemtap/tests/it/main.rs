@@ -7,6 +7,8 @@
 //! |               | and non-JSON responses: clear errors, recovery, bounded memory; fuzz seeds |
 //! | `budget`      | --max-runtime and SIGTERM stop at a checkpoint, exit 0, resume exactly   |
 //! | `drain`       | full drain equals the oracle; a second run adds nothing; shapes         |
+//! | `fan_out`     | several outputs: each exact; a refusing output holds the cursor, is    |
+//! |               | reported on the others, then every output gets everything once         |
 //! | `faults`      | each injected fault → one error event, no cursor advance, recovery      |
 //! | `campaign`    | every connector: SIGKILL under live arrivals (no gaps; file sink no      |
 //! |               | duplicates; stdout ≤ 1 page per kill), kills inside the state write,    |
@@ -64,6 +66,7 @@ mod demo;
 mod docs;
 mod drain;
 mod exits;
+mod fan_out;
 mod faults;
 mod lock;
 mod planted_links;

@@ -19,13 +19,13 @@ mod connectors;
 mod install;
 
 /// A datagram listener standing in for analysisd.
-struct Listener {
+pub(crate) struct Listener {
     stop: Arc<AtomicBool>,
     handle: JoinHandle<Vec<Vec<u8>>>,
 }
 
 impl Listener {
-    fn bind(path: &Path) -> Listener {
+    pub(crate) fn bind(path: &Path) -> Listener {
         let socket = UnixDatagram::bind(path).expect("bind listener");
         socket
             .set_read_timeout(Some(Duration::from_millis(200)))
@@ -49,14 +49,14 @@ impl Listener {
     }
 
     /// Everything received (call after the sender exited).
-    fn finish(self) -> Vec<Vec<u8>> {
+    pub(crate) fn finish(self) -> Vec<Vec<u8>> {
         self.stop.store(true, Ordering::SeqCst);
         self.handle.join().expect("listener thread")
     }
 }
 
 /// Splits a datagram as analysisd's `OS_CleanMSG` does: queue id, unescaped location, event.
-fn split(d: &[u8]) -> (String, String, Value) {
+pub(crate) fn split(d: &[u8]) -> (String, String, Value) {
     let text = std::str::from_utf8(d).expect("utf-8");
     let (queue, rest) = text.split_once(':').expect("queue id");
     let mut location = String::new();

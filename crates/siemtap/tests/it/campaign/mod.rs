@@ -16,6 +16,7 @@ use serde_json::Value;
 use crate::harness::*;
 
 mod echo;
+mod fan_out_kill;
 mod kill;
 mod leak;
 mod matrix;

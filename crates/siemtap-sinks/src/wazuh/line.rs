@@ -1,13 +1,13 @@
-//! One event line on its way into Wazuh: Wazuh-safe shaping ([`crate::wazuh_shape`]), the size
-//! rule ([`crate::wazuh_size`]), counters, warnings and the health events that make every
+//! One event line on its way into Wazuh: Wazuh-safe shaping ([`crate::wazuh::shape`]), the size
+//! rule ([`crate::wazuh::size`]), counters, warnings and the health events that make every
 //! reshaping visible in band. [`WazuhSafeSink`] applies the same to any other sink (e.g. stdout
 //! under the command wodle).
 
 use serde_json::{Map, Value, json};
 use siemtap_core::{Batch, BoxFuture, Delivery, Sink, SinkError};
 
-use crate::wazuh_shape::{DECODER_FIELD_LIMIT, make_wazuh_safe, namespace_of};
-use crate::wazuh_size::{Truncation, encode, sha256_hex, shrink_to_fit};
+use crate::wazuh::shape::{DECODER_FIELD_LIMIT, make_wazuh_safe, namespace_of};
+use crate::wazuh::size::{Truncation, encode, sha256_hex, shrink_to_fit};
 
 /// Counters of what the Wazuh preparation did (per sink, for the run).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -270,6 +270,8 @@ impl<S: Sink> Sink for WazuhSafeSink<S> {
         }
         Box::pin(async move { self.inner.send(&self.batch).await })
     }
+
+    crate::wazuh::forward_to_inner!();
 }
 
 #[cfg(test)]

@@ -5,15 +5,15 @@
 //! [`LineSizeGuard`] passes every line of at most [`STDOUT_LINE_BUDGET`] bytes through
 //! **byte for byte** (the 1Password output is a contract), and only a longer line goes
 //! through [`WazuhPrep`] without value shaping: the event is re-encoded compactly and, if that
-//! is still too long, shrunk by [`crate::wazuh_size::shrink_to_fit`] and marked
+//! is still too long, shrunk by [`crate::wazuh::size::shrink_to_fit`] and marked
 //! (`<ns>.truncated`, `original_size`, `original_sha256`, `truncated_fields`), followed by an
 //! `event_truncated` health event on the next line. A line that is not JSON is replaced by an
 //! `unparsable_event` health event. Nothing is dropped silently.
 
 use siemtap_core::{Batch, BoxFuture, Delivery, Sink, SinkError};
 
-use crate::wazuh_line::{WazuhPrep, WazuhStats};
-use crate::wazuh_size::MAX_DATAGRAM_BYTES;
+use crate::wazuh::line::{WazuhPrep, WazuhStats};
+use crate::wazuh::size::MAX_DATAGRAM_BYTES;
 
 /// Longest wodle `<tag>` the default budget allows for (bytes).
 pub const MAX_WODLE_TAG_BYTES: usize = 64;
@@ -76,6 +76,8 @@ impl<S: Sink> Sink for LineSizeGuard<S> {
         }
         Box::pin(async move { self.inner.send(&self.batch).await })
     }
+
+    crate::wazuh::forward_to_inner!();
 }
 
 #[cfg(test)]
@@ -177,5 +179,21 @@ mod tests {
         let v: Value = serde_json::from_slice(out.trim_ascii_end()).unwrap();
         assert_eq!(v["siemtap"]["check"], "unparsable_event");
         assert!(out.len() <= 4097);
+    }
+
+    #[tokio::test]
+    async fn the_guard_passes_recovery_to_the_sink_it_wraps() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.json");
+        std::fs::write(&path, "{\"a\":1}\n{\"torn\":").unwrap();
+        let mut guard = LineSizeGuard::new(crate::FileSink::open_unrecovered(&path).unwrap());
+        assert!(
+            guard
+                .output_id()
+                .is_some_and(|id| id.ends_with("events.json"))
+        );
+        assert_eq!(guard.recover(Some(8)).await.unwrap(), Some(8));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"a\":1}\n");
+        assert_eq!(guard.health().await, siemtap_core::Health::Up);
     }
 }

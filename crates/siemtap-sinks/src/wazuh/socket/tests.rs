@@ -7,7 +7,7 @@ use std::thread;
 use serde_json::Value;
 
 use super::*;
-use crate::wazuh_size::sha256_hex;
+use crate::wazuh::size::sha256_hex;
 
 /// Splits a datagram the way analysisd's `OS_CleanMSG` does: queue id, unescaped location,
 /// message after the first unescaped `:`.
@@ -318,4 +318,22 @@ fn escaping_pipes_before_colons() {
     assert_eq!(escape_location("a|:b"), "a|||:b");
     assert_eq!(escape_location("plain-loc"), "plain-loc");
     assert_eq!(escape_location("::"), "|:|:");
+}
+
+#[tokio::test]
+async fn health_probe_says_down_without_a_listener_and_up_with_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("queue");
+    let mut sink = WazuhSocketSink::new(config(&path, "siemtap")).unwrap();
+    match sink.health().await {
+        siemtap_core::Health::Down(m) => assert!(m.contains("no socket file"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let _listener = StdDatagram::bind(&path).unwrap();
+    assert_eq!(sink.health().await, siemtap_core::Health::Up);
+    assert_eq!(
+        sink.socket_stats().datagrams_sent,
+        0,
+        "the probe sends nothing"
+    );
 }

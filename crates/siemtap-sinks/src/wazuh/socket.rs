@@ -22,8 +22,8 @@ use siemtap_core::{Batch, BoxFuture, Delivery, Sink, SinkError};
 use tokio::net::UnixDatagram;
 use tokio::time::Instant;
 
-use crate::wazuh_line::{WazuhPrep, WazuhStats};
-use crate::wazuh_size::MAX_DATAGRAM_BYTES;
+use crate::wazuh::line::{WazuhPrep, WazuhStats};
+use crate::wazuh::size::MAX_DATAGRAM_BYTES;
 
 /// analysisd's queue socket in a default 4.x install.
 pub const DEFAULT_QUEUE_SOCKET: &str = "/var/ossec/queue/sockets/queue";
@@ -368,6 +368,20 @@ impl Sink for WazuhSocketSink {
             let datagrams = self.datagrams(batch);
             self.send_all(&datagrams).await?;
             Ok(Delivery::default())
+        })
+    }
+
+    /// Up when analysisd's socket takes a connection now (nothing is sent).
+    fn health(&mut self) -> BoxFuture<'_, siemtap_core::Health> {
+        Box::pin(async move {
+            match UnixDatagram::unbound().and_then(|s| s.connect(&self.config.path)) {
+                Ok(()) => siemtap_core::Health::Up,
+                Err(e) => match self.classify("connecting to", &e) {
+                    SendFailure::Retry(m) | SendFailure::Fatal(m) => {
+                        siemtap_core::Health::Down(format!("{}: {m}", self.id))
+                    }
+                },
+            }
         })
     }
 }

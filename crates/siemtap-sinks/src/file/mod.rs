@@ -1,8 +1,16 @@
+//! The `file:PATH` sink kind: JSON lines appended to a file, exactly once. The file's length
+//! after each page is its output position, committed with the cursor; recovery cuts whatever
+//! a run wrote after its last commit.
+
+mod spec;
+
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use siemtap_core::{Batch, BoxFuture, Delivery, Sink, SinkError};
+use siemtap_core::{Batch, BoxFuture, Delivery, Health, Sink, SinkError};
+
+pub use spec::{FileSpec, KIND};
 
 /// JSON lines appended to a file, with exactly-once recovery.
 #[derive(Debug)]
@@ -27,6 +35,13 @@ impl FileSink {
     /// committing, and are cut so the re-fetch does not duplicate them. A file shorter than
     /// `committed` was rotated or truncated by someone else; it is appended to as is.
     pub fn open(path: &Path, committed: Option<u64>) -> Result<Self, SinkError> {
+        let mut sink = Self::open_unrecovered(path)?;
+        sink.recover_to(committed)?;
+        Ok(sink)
+    }
+
+    /// Opens the file without recovery ([`Sink::recover`] does that).
+    pub fn open_unrecovered(path: &Path) -> Result<Self, SinkError> {
         let id = Self::output_id_for(path);
         let fail = |what: &str, e: std::io::Error| SinkError {
             sink: id.clone(),
@@ -51,7 +66,26 @@ impl FileSink {
                     },
                 }
             })?;
-        let mut len = file.metadata().map_err(|e| fail("cannot stat", e))?.len();
+        let len = file.metadata().map_err(|e| fail("cannot stat", e))?.len();
+        Ok(Self {
+            path: path.to_path_buf(),
+            id,
+            file,
+            len,
+        })
+    }
+
+    /// Cuts what was written after `committed` (see [`FileSink::open`]).
+    fn recover_to(&mut self, committed: Option<u64>) -> Result<(), SinkError> {
+        let path = self.path.clone();
+        let fail = |what: &str, e: std::io::Error| SinkError {
+            sink: self.id.clone(),
+            message: format!(
+                "{what} {}: {e}; check the path and its permissions",
+                path.display()
+            ),
+        };
+        let len = self.len;
         match committed {
             Some(c) if len > c => {
                 tracing::warn!(
@@ -59,9 +93,11 @@ impl FileSink {
                     "removing {} bytes an interrupted run wrote after its last checkpoint; they are fetched again",
                     len - c
                 );
-                file.set_len(c).map_err(|e| fail("cannot truncate", e))?;
-                file.sync_all().map_err(|e| fail("cannot sync", e))?;
-                len = c;
+                self.file
+                    .set_len(c)
+                    .map_err(|e| fail("cannot truncate", e))?;
+                self.file.sync_all().map_err(|e| fail("cannot sync", e))?;
+                self.len = c;
             }
             Some(c) if len < c => tracing::warn!(
                 output = %path.display(),
@@ -69,12 +105,7 @@ impl FileSink {
             ),
             _ => {}
         }
-        Ok(Self {
-            path: path.to_path_buf(),
-            id,
-            file,
-            len,
-        })
+        Ok(())
     }
 
     /// The file's current length.
@@ -116,8 +147,35 @@ impl Sink for FileSink {
             }
             self.len += batch.bytes().len() as u64;
             Ok(Delivery {
-                committed_length: Some(self.len),
+                position: Some(self.len),
             })
+        })
+    }
+
+    /// The position is the file's length: anything after `committed` is cut.
+    fn recover(&mut self, committed: Option<u64>) -> BoxFuture<'_, Result<Option<u64>, SinkError>> {
+        Box::pin(async move {
+            self.recover_to(committed)?;
+            Ok(Some(self.len))
+        })
+    }
+
+    /// Up when the file is still there and is still the file this sink writes.
+    fn health(&mut self) -> BoxFuture<'_, Health> {
+        Box::pin(async move {
+            use std::os::unix::fs::MetadataExt;
+            let open = self.file.metadata();
+            match (open, std::fs::symlink_metadata(&self.path)) {
+                (Ok(a), Ok(b)) if a.ino() == b.ino() && a.dev() == b.dev() => Health::Up,
+                (_, Err(e)) => Health::Down(format!(
+                    "{}: {e}; the file was removed or its directory is unreadable",
+                    self.id
+                )),
+                _ => Health::Down(format!(
+                    "{}: the path now names another file (rotated?); the next run opens it",
+                    self.id
+                )),
+            }
         })
     }
 }
@@ -143,7 +201,7 @@ mod tests {
             .send(&batch(&["{\"a\":1}", "{\"b\":2}"]))
             .await
             .unwrap();
-        assert_eq!(d.committed_length, Some(16));
+        assert_eq!(d.position, Some(16));
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             "{\"a\":1}\n{\"b\":2}\n"
@@ -184,5 +242,34 @@ mod tests {
             err.to_string().contains("events.json") || err.to_string().contains("file"),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn recover_hook_cuts_back_to_the_committed_position_and_reports_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.json");
+        let mut sink = FileSink::open(&path, None).unwrap();
+        sink.send(&batch(&["{\"a\":1}"])).await.unwrap();
+        sink.send(&batch(&["{\"b\":2}"])).await.unwrap();
+        // A fan-out partner refused the second page: back to what state holds.
+        assert_eq!(sink.recover(Some(8)).await.unwrap(), Some(8));
+        sink.send(&batch(&["{\"c\":3}"])).await.unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"a\":1}\n{\"c\":3}\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn health_is_down_once_the_file_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.json");
+        let mut sink = FileSink::open(&path, None).unwrap();
+        assert_eq!(sink.health().await, Health::Up);
+        std::fs::remove_file(&path).unwrap();
+        match sink.health().await {
+            Health::Down(m) => assert!(m.contains("events.json"), "{m}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

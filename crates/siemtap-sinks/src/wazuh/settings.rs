@@ -1,14 +1,15 @@
-//! `--output wazuh-socket[:PATH]`: the analysisd queue socket sink and its settings, read
-//! from the environment (docs/wazuh.md "Socket sink settings").
+//! The `wazuh-socket` sink's settings, read from the environment (docs/wazuh.md "Socket sink
+//! settings"): the documented layer of a Wazuh install, where the wodle stanza is the config.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use siemtap_sinks::{AgentAttribution, Location, WazuhSocketConfig};
+use siemtap_core::SinkContext;
 
-use crate::run::WazuhOutput;
+use super::{AgentAttribution, Location, WazuhSocketConfig, WazuhSocketSpec};
 
-/// Event location (default `siemtap-<connector>`; `siemtap` for `--config` runs).
+/// Event location (default `siemtap-<run label>`: `siemtap-<connector>` in drop-in runs,
+/// `siemtap-config` for `--config` runs; `siemtap` when the run has no label).
 pub const LOCATION_ENV: &str = "SIEMTAP_WAZUH_LOCATION";
 /// Agent id to attribute events to (with [`AGENT_NAME_ENV`]; default: the manager, 000).
 pub const AGENT_ID_ENV: &str = "SIEMTAP_WAZUH_AGENT_ID";
@@ -39,14 +40,24 @@ fn positive(env: &HashMap<String, String>, key: &str, max: f64) -> Result<Option
     }
 }
 
-/// The socket sink's settings for `output`, from the environment.
+/// The location when [`LOCATION_ENV`] is unset.
+pub fn default_location(run_label: &str) -> String {
+    if run_label.is_empty() {
+        "siemtap".to_owned()
+    } else {
+        format!("siemtap-{run_label}")
+    }
+}
+
+/// The socket sink's settings for `output` in the run `ctx`, from its environment.
 pub fn config(
-    output: &WazuhOutput,
-    env: &HashMap<String, String>,
+    output: &WazuhSocketSpec,
+    ctx: &SinkContext<'_>,
 ) -> Result<WazuhSocketConfig, String> {
+    let env: &HashMap<String, String> = ctx.env;
     let base = get(env, LOCATION_ENV)
         .map(str::to_string)
-        .unwrap_or_else(|| output.default_location.clone());
+        .unwrap_or_else(|| default_location(ctx.run_label));
     let location = match (get(env, AGENT_ID_ENV), get(env, AGENT_NAME_ENV)) {
         (None, None) => Location::plain(base),
         (Some(id), Some(name)) => {
@@ -73,7 +84,7 @@ pub fn config(
     if let Some(secs) = positive(env, RETRY_ENV, 86_400.0)? {
         config.retry_budget = Duration::from_secs_f64(secs);
     }
-    config.deadline = output.deadline;
+    config.deadline = ctx.deadline;
     config.health_events = match get(env, HEALTH_ENV) {
         None | Some("1" | "true" | "yes") => true,
         Some("0" | "false" | "no") => false,
@@ -85,16 +96,21 @@ pub fn config(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::Output;
 
-    fn out(connector: &str) -> WazuhOutput {
-        match Output::parse("wazuh-socket:/q")
-            .unwrap()
-            .for_run(Some(connector), None)
-        {
-            Output::WazuhSocket(w) => w,
-            other => panic!("{other:?}"),
-        }
+    fn out() -> WazuhSocketSpec {
+        WazuhSocketSpec { path: "/q".into() }
+    }
+
+    fn config_for(
+        connector: &str,
+        env: &HashMap<String, String>,
+    ) -> Result<WazuhSocketConfig, String> {
+        let ctx = SinkContext {
+            env,
+            run_label: connector,
+            deadline: None,
+        };
+        config(&out(), &ctx)
     }
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -106,7 +122,7 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let c = config(&out("1password"), &env(&[])).unwrap();
+        let c = config_for("1password", &env(&[])).unwrap();
         assert_eq!(c.location.raw(), "siemtap-1password");
         assert_eq!(c.path, std::path::Path::new("/q"));
         assert_eq!(c.max_eps, None);
@@ -116,8 +132,8 @@ mod tests {
 
     #[test]
     fn agent_location_pacing_and_retry() {
-        let c = config(
-            &out("1password"),
+        let c = config_for(
+            "1password",
             &env(&[
                 (LOCATION_ENV, "op"),
                 (AGENT_ID_ENV, "001"),
@@ -146,31 +162,24 @@ mod tests {
             ),
             (vec![(HEALTH_ENV, "maybe")], HEALTH_ENV),
         ] {
-            let err = config(&out("c"), &env(&pairs)).unwrap_err();
+            let err = config_for("c", &env(&pairs)).unwrap_err();
             assert!(err.contains(var), "{err}");
         }
     }
-}
-
-#[cfg(test)]
-mod parse_tests {
-    use crate::run::Output;
 
     #[test]
     fn output_specs() {
-        let Output::WazuhSocket(w) = Output::parse("wazuh-socket").unwrap() else {
-            panic!("not a socket");
-        };
+        let spec = crate::parse("wazuh-socket").unwrap();
         assert_eq!(
-            w.path,
-            std::path::Path::new(siemtap_sinks::DEFAULT_QUEUE_SOCKET)
+            spec.describe(),
+            format!("wazuh-socket:{}", super::super::DEFAULT_QUEUE_SOCKET)
         );
-        assert_eq!(w.default_location, "siemtap");
-        assert!(Output::parse("wazuh-socket:").is_err());
-        assert!(Output::parse("wazuh-sockets").is_err());
+        assert_eq!(default_location(""), "siemtap");
+        assert!(crate::parse("wazuh-socket:").is_err());
+        assert!(crate::parse("wazuh-sockets").is_err());
         assert_eq!(
-            Output::parse("stdout").unwrap().for_run(Some("x"), None),
-            Output::Stdout
+            crate::parse("wazuh-socket:/q").unwrap().describe(),
+            "wazuh-socket:/q"
         );
     }
 }
