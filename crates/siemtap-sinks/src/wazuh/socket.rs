@@ -7,6 +7,10 @@
 //!   65,535-byte rule for the whole datagram), so nothing is ever cut by analysisd.
 //! - **No acknowledgement** (§3.5): a successful `send` only means the kernel took the
 //!   datagram. An optional events-per-second cap paces sending.
+//! - **Sending a page**: the page's datagrams are built into one buffer, then sent back to back
+//!   with non-blocking sends; the sink waits for writability (at most the send timeout per
+//!   datagram) only when the kernel says the queue is full (`EAGAIN`), then resumes at the
+//!   datagram that did not fit.
 //! - **Reconnects** (§3.6): ECONNREFUSED / ENOENT and other transient errors close the socket
 //!   and retry with backoff (100 ms doubling to 5 s) for at most the retry budget, never past
 //!   the run deadline. Until then the batch is not accepted, so the runner does not commit the
@@ -19,6 +23,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use siemtap_core::{Batch, BoxFuture, Delivery, Sink, SinkError};
+use std::os::unix::net::UnixDatagram as StdDatagram;
+
 use tokio::net::UnixDatagram;
 use tokio::time::Instant;
 
@@ -141,6 +147,27 @@ pub struct SocketStats {
     pub retries: u64,
     /// Times the socket was (re)opened.
     pub connects: u64,
+    /// Times a send found the socket not writable (queue full, or not yet polled after a
+    /// connect) and waited for writability.
+    pub full_waits: u64,
+}
+
+/// A page's datagrams in one buffer (one allocation per page, not per event).
+#[derive(Debug, Default)]
+struct Datagrams {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Datagrams {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
 }
 
 /// Sends events to analysisd's queue socket. See the module docs.
@@ -149,7 +176,10 @@ pub struct WazuhSocketSink {
     config: WazuhSocketConfig,
     id: String,
     prefix: Vec<u8>,
-    socket: Option<UnixDatagram>,
+    /// A plain non-blocking socket: it is registered with the reactor only while a send waits
+    /// for room, so the writable edge each datagram read by analysisd raises does not wake the
+    /// runtime (that was one `epoll_wait` per datagram).
+    socket: Option<StdDatagram>,
     prep: WazuhPrep,
     next_send: Option<Instant>,
     stats: SocketStats,
@@ -218,17 +248,20 @@ impl WazuhSocketSink {
         self.prep.stats()
     }
 
-    fn datagrams(&mut self, batch: &Batch) -> Vec<Vec<u8>> {
+    fn datagrams(&mut self, batch: &Batch) -> Datagrams {
         let max = self.max_event_bytes();
-        let mut out = Vec::with_capacity(batch.len());
+        let mut out = Datagrams {
+            bytes: Vec::new(),
+            ends: Vec::with_capacity(batch.len()),
+        };
         for line in batch.lines() {
             let prepared = self.prep.prepare(line, max);
             for event in std::iter::once(prepared.event).chain(prepared.health) {
-                let mut d = Vec::with_capacity(self.prefix.len() + event.len());
-                d.extend_from_slice(&self.prefix);
-                d.extend_from_slice(&event);
-                debug_assert!(d.len() <= MAX_DATAGRAM_BYTES);
-                out.push(d);
+                let start = out.bytes.len();
+                out.bytes.extend_from_slice(&self.prefix);
+                out.bytes.extend_from_slice(&event);
+                debug_assert!(out.bytes.len() - start <= MAX_DATAGRAM_BYTES);
+                out.ends.push(out.bytes.len());
             }
         }
         out
@@ -244,10 +277,11 @@ impl WazuhSocketSink {
         self.next_send = Some(at + Duration::from_secs_f64(1.0 / eps));
     }
 
-    async fn send_one(&mut self, datagram: &[u8]) -> Result<(), SendFailure> {
+    fn connect(&mut self) -> Result<(), SendFailure> {
         if self.socket.is_none() {
-            let socket = UnixDatagram::unbound()
+            let socket = StdDatagram::unbound()
                 .and_then(|s| s.connect(&self.config.path).map(|()| s))
+                .and_then(|s| s.set_nonblocking(true).map(|()| s))
                 .map_err(|e| self.classify("connecting to", &e))?;
             self.stats.connects += 1;
             if self.stats.connects > 1 {
@@ -255,21 +289,72 @@ impl WazuhSocketSink {
             }
             self.socket = Some(socket);
         }
-        let Some(socket) = self.socket.as_ref() else {
-            return Err(SendFailure::Retry("no socket".into()));
-        };
-        match tokio::time::timeout(self.config.send_timeout, socket.send(datagram)).await {
-            Ok(Ok(n)) if n == datagram.len() => Ok(()),
-            Ok(Ok(n)) => Err(SendFailure::Retry(format!(
-                "short send ({n} of {} bytes)",
-                datagram.len()
-            ))),
-            Ok(Err(e)) => Err(self.classify("sending to", &e)),
-            Err(_) => Err(SendFailure::Retry(format!(
-                "send timed out after {:?}: the queue is full (analysisd busy)",
-                self.config.send_timeout
-            ))),
+        Ok(())
+    }
+
+    /// Sends datagrams `*next..` back to back, advancing `*next` past each one the kernel
+    /// took. Waits for writability only on `EAGAIN`, at most the send timeout per datagram.
+    async fn send_from(&mut self, page: &Datagrams, next: &mut usize) -> Result<(), SendFailure> {
+        self.connect()?;
+        while *next < page.len() {
+            self.pace().await;
+            let datagram = page.get(*next);
+            let mut timeout_at: Option<Instant> = None;
+            loop {
+                let Some(socket) = self.socket.as_ref() else {
+                    return Err(SendFailure::Retry("no socket".into()));
+                };
+                match socket.send(datagram) {
+                    Ok(n) if n == datagram.len() => break,
+                    Ok(n) => {
+                        return Err(SendFailure::Retry(format!(
+                            "short send ({n} of {} bytes)",
+                            datagram.len()
+                        )));
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        self.stats.full_waits += 1;
+                        let at = *timeout_at
+                            .get_or_insert_with(|| Instant::now() + self.config.send_timeout);
+                        match self.wait_writable(at).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => return Err(self.classify("sending to", &e)),
+                            Err(_) => {
+                                return Err(SendFailure::Retry(format!(
+                                    "send timed out after {:?}: the queue is full (analysisd busy)",
+                                    self.config.send_timeout
+                                )));
+                            }
+                        }
+                    }
+                    Err(e) => return Err(self.classify("sending to", &e)),
+                }
+            }
+            self.stats.datagrams_sent += 1;
+            *next += 1;
         }
+        Ok(())
+    }
+
+    /// Registers the socket with the reactor until it is writable or `at` passes, then takes
+    /// it back (deregistered). `Err` is the timeout; the socket is then closed.
+    async fn wait_writable(
+        &mut self,
+        at: Instant,
+    ) -> Result<io::Result<()>, tokio::time::error::Elapsed> {
+        let Some(socket) = self.socket.take() else {
+            return Ok(Err(io::Error::other("no socket")));
+        };
+        let registered = match UnixDatagram::from_std(socket) {
+            Ok(registered) => registered,
+            Err(e) => return Ok(Err(e)),
+        };
+        let ready = tokio::time::timeout_at(at, registered.writable()).await;
+        match registered.into_std() {
+            Ok(socket) => self.socket = Some(socket),
+            Err(e) => return Ok(Err(e)),
+        }
+        ready
     }
 
     fn classify(&self, what: &str, e: &io::Error) -> SendFailure {
@@ -306,19 +391,19 @@ impl WazuhSocketSink {
         }
     }
 
-    async fn send_all(&mut self, datagrams: &[Vec<u8>]) -> Result<(), SinkError> {
+    async fn send_all(&mut self, datagrams: &Datagrams) -> Result<(), SinkError> {
         let mut i = 0;
         let mut backoff = BACKOFF_START;
         let mut until: Option<Instant> = None;
         while i < datagrams.len() {
-            self.pace().await;
-            match self.send_one(&datagrams[i]).await {
-                Ok(()) => {
-                    self.stats.datagrams_sent += 1;
-                    i += 1;
-                    backoff = BACKOFF_START;
-                    until = None;
-                }
+            let before = i;
+            let result = self.send_from(datagrams, &mut i).await;
+            if i > before {
+                backoff = BACKOFF_START;
+                until = None;
+            }
+            match result {
+                Ok(()) => {}
                 Err(SendFailure::Fatal(message)) => {
                     self.socket = None;
                     return Err(self.refused(message, i, datagrams.len()));

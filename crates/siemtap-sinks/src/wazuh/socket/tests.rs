@@ -337,3 +337,71 @@ async fn health_probe_says_down_without_a_listener_and_up_with_one() {
         "the probe sends nothing"
     );
 }
+
+/// A listener that does not read until its queue is full, then drains: the sink waits for
+/// writability on the full socket (no error, no retry, no reconnect) and resumes at the
+/// datagram that did not fit, so every datagram arrives exactly once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_socket_waits_for_writability_then_delivers_every_datagram_once_in_order() {
+    const N: usize = 5000; // far more than a default send buffer or receive queue holds
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("queue");
+    let listener = StdDatagram::bind(&path).expect("bind listener");
+    let mut sink = WazuhSocketSink::new(config(&path, "siemtap")).unwrap();
+    let page = batch(&events(N));
+    let sending = tokio::spawn(async move {
+        let result = sink.send(&page).await;
+        (sink, result)
+    });
+    // Full: a probe sender of our own gets EAGAIN (the listener's queue holds no more).
+    let probe = StdDatagram::unbound().unwrap();
+    probe.connect(&path).unwrap();
+    probe.set_nonblocking(true).unwrap();
+    let mut probes = 0usize;
+    loop {
+        match probe.send(b"probe") {
+            Ok(_) => probes += 1,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => panic!("probe: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert!(
+        !sending.is_finished(),
+        "the sink waits while the socket is full"
+    );
+    // Drain everything; the sink resumes as room appears.
+    let drain = thread::spawn(move || {
+        listener
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let mut buf = vec![0u8; 200_000];
+        let (mut got, mut probes_seen) = (Vec::new(), 0usize);
+        while got.len() < N {
+            let n = listener
+                .recv(&mut buf)
+                .expect("datagram before the read timeout");
+            if &buf[..n] == b"probe" {
+                probes_seen += 1;
+            } else {
+                got.push(buf[..n].to_vec());
+            }
+        }
+        (got, probes_seen)
+    });
+    let (sink, result) = sending.await.unwrap();
+    result.expect("the page is accepted once the listener drains");
+    let (got, probes_seen) = drain.join().unwrap();
+    assert_eq!(probes_seen, probes);
+    assert_eq!(got.len(), N);
+    for (i, d) in got.iter().enumerate() {
+        let (_, location, message) = parse_like_analysisd(d);
+        assert_eq!(location, "siemtap");
+        let v: Value = serde_json::from_str(&message).unwrap();
+        assert_eq!(v["acme"]["seq"], i, "every datagram once, in order");
+    }
+    let stats = sink.socket_stats();
+    assert_eq!(stats.datagrams_sent, N as u64);
+    assert_eq!((stats.retries, stats.connects), (0, 1));
+    assert!(stats.full_waits >= 1, "it did wait for writability");
+}
