@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::{RunError, Runner};
 use crate::shape::Shaper;
-use crate::{ErrorCode, Failure, Sink, SinkError, StateStore};
+use crate::{Delivery, ErrorCode, Failure, Sink, SinkError, StateStore};
 
 /// One output of a runner with the last position this run knows to be committed for it.
 pub(super) struct Output<'s> {
@@ -15,9 +15,17 @@ pub(super) struct Output<'s> {
     pub committed: Option<u64>,
 }
 
-/// What the outputs reported for a batch they all accepted: `(output index, id, position)`
-/// for each output that keeps a position.
-pub(super) type Positions = Vec<(usize, String, u64)>;
+/// What the outputs reported for a batch they accepted: `(output index, position)` for each
+/// output that keeps a position (its id is looked up when the positions are written).
+pub(super) type Positions = Vec<(usize, u64)>;
+
+impl Output<'_> {
+    /// The position output `i` reported for an accepted batch, if it keeps one.
+    fn accepted(&self, i: usize, delivery: &Delivery) -> Option<(usize, u64)> {
+        self.sink.output_id()?;
+        delivery.position.map(|pos| (i, pos))
+    }
+}
 
 /// The error event for an output that refused events: what other outputs receive.
 pub fn output_failure(err: &SinkError) -> Failure {
@@ -38,17 +46,23 @@ impl Runner<'_> {
         let mut positions = Vec::new();
         for (i, out) in self.outputs.iter_mut().enumerate() {
             let delivery = out.sink.send(&self.batch).await.map_err(|e| (i, e))?;
-            if let (Some(pos), Some(id)) = (delivery.position, out.sink.output_id()) {
-                positions.push((i, id.to_owned(), pos));
-            }
+            positions.extend(out.accepted(i, &delivery));
         }
         Ok(positions)
     }
 
+    /// `positions` as the `(output id, position)` pairs the state store writes.
+    pub(super) fn position_pairs(&self, positions: &Positions) -> Vec<(&str, u64)> {
+        positions
+            .iter()
+            .filter_map(|&(i, pos)| Some((self.outputs[i].sink.output_id()?, pos)))
+            .collect()
+    }
+
     /// Records that `positions` are now committed in state.
     pub(super) fn mark_committed(&mut self, positions: &Positions) {
-        for (i, _, pos) in positions {
-            self.outputs[*i].committed = Some(*pos);
+        for &(i, pos) in positions {
+            self.outputs[i].committed = Some(pos);
         }
     }
 
@@ -94,11 +108,7 @@ impl Runner<'_> {
                 continue;
             }
             match out.sink.send(&self.batch).await {
-                Ok(d) => {
-                    if let (Some(pos), Some(id)) = (d.position, out.sink.output_id()) {
-                        positions.push((i, id.to_owned(), pos));
-                    }
-                }
+                Ok(d) => positions.extend(out.accepted(i, &d)),
                 Err(e) => tracing::error!("could not report the refusal on {}: {e}", e.sink),
             }
         }
@@ -117,11 +127,7 @@ impl Runner<'_> {
         let mut refused = None;
         for (i, out) in self.outputs.iter_mut().enumerate() {
             match out.sink.send(&self.batch).await {
-                Ok(d) => {
-                    if let (Some(pos), Some(id)) = (d.position, out.sink.output_id()) {
-                        positions.push((i, id.to_owned(), pos));
-                    }
-                }
+                Ok(d) => positions.extend(out.accepted(i, &d)),
                 Err(e) => {
                     refused = Some((i, e));
                     break;
@@ -157,11 +163,7 @@ impl Runner<'_> {
         if positions.is_empty() {
             return;
         }
-        let pairs: Vec<(&str, u64)> = positions
-            .iter()
-            .map(|(_, id, pos)| (id.as_str(), *pos))
-            .collect();
-        match store.record_outputs(&pairs) {
+        match store.record_outputs(&self.position_pairs(positions)) {
             Ok(()) => self.mark_committed(positions),
             // The line is out; not recording its position only means a later recovery would
             // cut it. Say so in the log: there is no event channel left to use.

@@ -168,11 +168,7 @@ pub(super) async fn run_stream(
                 }
             }
         };
-        let outputs: Vec<(&str, u64)> = positions
-            .iter()
-            .map(|(_, id, pos)| (id.as_str(), *pos))
-            .collect();
-        if let Err(e) = store.apply_outputs(&key, update, &outputs) {
+        if let Err(e) = store.apply_outputs(&key, update, &runner.position_pairs(&positions)) {
             if let Some(f) = in_flight.take() {
                 f.abort();
             }

@@ -73,6 +73,7 @@ mod planted_links;
 mod privilege;
 mod proofpoint;
 mod proxy_env;
+mod shipped;
 mod state_dir;
 mod tenants;
 mod trusted_origins;

@@ -12,6 +12,7 @@ use siemtap_wazuh::wazuh5::normalize::normalize;
 use siemtap_wazuh::wazuh5::sigma::rule_matches;
 
 use crate::harness::*;
+use crate::shipped::*;
 
 fn wazuh(args: &[&str]) -> Output {
     Command::new(bin())
@@ -198,87 +199,15 @@ fn bundle_of_a_declarative_connector_comes_from_its_file() {
     assert!(!b["rules"].as_array().unwrap().is_empty());
 }
 
-/// A shipped declarative connector, its simulator and good credentials (as in `wazuh_cli`).
-struct Shipped {
-    name: &'static str,
-    sim: &'static [&'static str],
-    settings: fn(&str) -> String,
-    secret: (&'static str, &'static str),
-}
-
-const SHIPPED: &[Shipped] = &[
-    Shipped {
-        name: "okta_system_log",
-        sim: &["rest", "--seed", "4", "--events", "60"],
-        settings: |b| format!("base_url = \"{b}\"\n"),
-        secret: ("OKTA_API_TOKEN", "sim-okta-token"),
-    },
-    Shipped {
-        name: "graph_oauth2",
-        sim: &["rest", "--seed", "5", "--events", "40"],
-        settings: |b| {
-            format!(
-                "base_url = \"{b}\"\ntoken_url = \"{b}/oauth2/v2.0/token\"\nclient_id = \"sim-client\"\n"
-            )
-        },
-        secret: ("GRAPH_CLIENT_SECRET", "sim-client-secret"),
-    },
-    Shipped {
-        name: "page_number",
-        sim: &["rest", "--seed", "6", "--events", "40"],
-        settings: |b| format!("base_url = \"{b}\"\n"),
-        secret: ("PAGED_API_KEY", "sim-api-key"),
-    },
-    Shipped {
-        name: "onepassword_audit",
-        sim: &["1password", "--seed", "3", "--events", "40"],
-        settings: |b| format!("base_url = \"{b}\"\n"),
-        secret: ("OP_BEARER_TOKEN", "sim-token"),
-    },
-];
-
 /// Every shipped declarative connector: its simulator's events through the real connector
 /// (good and wrong credentials, so data, errors and run summaries), then through the bundle
 /// `wazuh bundle NAME --target 5` builds from `connectors/NAME.toml`, give the findings of
 /// the 4.x rules `wazuh rules NAME` generates from the same file.
 #[test]
 fn every_shipped_connector_bundle_gives_its_4x_findings_on_simulator_events() {
-    let mut shipped: Vec<String> =
-        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../connectors"))
-            .unwrap()
-            .filter_map(|e| {
-                let p = e.unwrap().path();
-                (p.extension()? == "toml").then(|| p.file_stem().unwrap().to_string_lossy().into())
-            })
-            .collect();
-    shipped.sort();
-    let mut covered: Vec<String> = SHIPPED.iter().map(|s| s.name.to_string()).collect();
-    covered.sort();
-    assert_eq!(shipped, covered, "every shipped connector file is tested");
+    assert_every_shipped_file_is_covered();
     for c in SHIPPED {
-        let sim = Sim::vendor(c.sim[0], &c.sim[1..]);
-        let work = Workdir::new();
-        work.install_shipped_connector(c.name);
-        let config = format!(
-            "log_file = \"siemtap.log\"\noutput = \"file:events.jsonl\"\n[[source]]\nname = \"s\"\nconnector = \"{}\"\n[source.settings]\n{}",
-            c.name,
-            (c.settings)(&sim.base)
-        );
-        std::fs::write(work.path("siemtap.toml"), config).unwrap();
-        let cfg = work.path("siemtap.toml");
-        for secret in [c.secret.1, "wrong-secret"] {
-            let out = siemtap_clean(
-                &["run", "--config", cfg.to_str().unwrap()],
-                &[(c.secret.0, secret), ("SIEMTAP_USER", "root")],
-            );
-            assert_eq!(
-                out.status.code(),
-                Some(0),
-                "{}: {}",
-                c.name,
-                work.read("siemtap.log")
-            );
-        }
+        let (_sim, work, _) = c.drain();
         let events = work.read("events.jsonl");
         let first: Value = serde_json::from_str(events.lines().next().unwrap()).unwrap();
         let integration = first["integration"].as_str().unwrap().to_string();

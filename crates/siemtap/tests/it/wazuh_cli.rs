@@ -4,6 +4,7 @@
 use std::process::{Command, Output, Stdio};
 
 use crate::harness::*;
+use crate::shipped::*;
 
 fn wazuh_in(dir: &std::path::Path, args: &[&str]) -> Output {
     Command::new(bin())
@@ -69,45 +70,6 @@ fn test_rules_list_does_not_swallow_the_ini_file() {
     assert_eq!(none.status.code(), Some(2), "{}", text(&none.stderr));
 }
 
-/// A shipped declarative connector, its simulator and good credentials.
-struct Shipped {
-    name: &'static str,
-    sim: &'static [&'static str],
-    settings: fn(&str) -> String,
-    secret: (&'static str, &'static str),
-}
-
-const SHIPPED: &[Shipped] = &[
-    Shipped {
-        name: "okta_system_log",
-        sim: &["rest", "--seed", "4", "--events", "60"],
-        settings: |b| format!("base_url = \"{b}\"\n"),
-        secret: ("OKTA_API_TOKEN", "sim-okta-token"),
-    },
-    Shipped {
-        name: "graph_oauth2",
-        sim: &["rest", "--seed", "5", "--events", "40"],
-        settings: |b| {
-            format!(
-                "base_url = \"{b}\"\ntoken_url = \"{b}/oauth2/v2.0/token\"\nclient_id = \"sim-client\"\n"
-            )
-        },
-        secret: ("GRAPH_CLIENT_SECRET", "sim-client-secret"),
-    },
-    Shipped {
-        name: "page_number",
-        sim: &["rest", "--seed", "6", "--events", "40"],
-        settings: |b| format!("base_url = \"{b}\"\n"),
-        secret: ("PAGED_API_KEY", "sim-api-key"),
-    },
-    Shipped {
-        name: "onepassword_audit",
-        sim: &["1password", "--seed", "3", "--events", "40"],
-        settings: |b| format!("base_url = \"{b}\"\n"),
-        secret: ("OP_BEARER_TOKEN", "sim-token"),
-    },
-];
-
 fn shipped_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../connectors")
 }
@@ -142,21 +104,9 @@ fn eval_in(dir: &std::path::Path, rules: &[&str], events: &str) -> Vec<serde_jso
 /// runs alert as the health coverage says.
 #[test]
 fn every_shipped_connector_rules_fire_on_its_simulator_events() {
-    let mut shipped: Vec<String> = std::fs::read_dir(shipped_dir())
-        .unwrap()
-        .filter_map(|e| {
-            let p = e.unwrap().path();
-            (p.extension()? == "toml").then(|| p.file_stem().unwrap().to_string_lossy().into())
-        })
-        .collect();
-    shipped.sort();
-    let mut covered: Vec<String> = SHIPPED.iter().map(|s| s.name.to_string()).collect();
-    covered.sort();
-    assert_eq!(shipped, covered, "every shipped connector file is tested");
+    assert_every_shipped_file_is_covered();
     for c in SHIPPED {
-        let sim = Sim::vendor(c.sim[0], &c.sim[1..]);
-        let work = Workdir::new();
-        work.install_shipped_connector(c.name);
+        let (_sim, work, events) = c.drain();
         let file: toml::Table =
             std::fs::read_to_string(work.path(&format!("connectors/{}.toml", c.name)))
                 .unwrap()
@@ -178,29 +128,7 @@ fn every_shipped_connector_rules_fire_on_its_simulator_events() {
             .and_then(|f| f.as_integer())
             .map(|f| f as u32)
             .unwrap_or(100_700);
-        let config = format!(
-            "log_file = \"siemtap.log\"\noutput = \"file:events.jsonl\"\n[[source]]\nname = \"s\"\nconnector = \"{}\"\n[source.settings]\n{}",
-            c.name,
-            (c.settings)(&sim.base)
-        );
-        std::fs::write(work.path("siemtap.toml"), config).unwrap();
-        let cfg = work.path("siemtap.toml");
-        let cfg = cfg.to_str().unwrap();
-        for secret in [c.secret.1, "wrong-secret"] {
-            let out = siemtap_clean(
-                &["run", "--config", cfg],
-                &[(c.secret.0, secret), ("SIEMTAP_USER", "root")],
-            );
-            assert_eq!(
-                out.status.code(),
-                Some(0),
-                "{}: {}",
-                c.name,
-                work.read("siemtap.log")
-            );
-        }
         let events_text = work.read("events.jsonl");
-        let events = lines(&events_text);
         assert!(events.iter().all(|e| e["integration"] == integration));
 
         // The CLI contract: from the directory whose connectors/ holds NAME.toml.
