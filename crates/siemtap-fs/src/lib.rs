@@ -28,4 +28,4 @@ pub use dir::{check_dir, open_dir};
 pub use error::FsError;
 pub use open::{Expect, WriteMode, open_for_read, open_for_write, verify};
 pub use temp::{TEMP_SUFFIX, create_temp_beside, temp_prefix};
-pub use user::{euid, user_name};
+pub use user::{Account, euid, find_account, user_name};

@@ -17,14 +17,42 @@ fn name_in(passwd: &Path, uid: u32) -> Option<String> {
     find_name(&text, uid)
 }
 
-/// `name:x:uid:...` lines: the first name with `uid`.
-fn find_name(passwd: &str, uid: u32) -> Option<String> {
-    passwd.lines().find_map(|line| {
-        let mut parts = line.split(':');
-        let name = parts.next()?;
-        let id: u32 = parts.nth(1)?.parse().ok()?;
-        (id == uid && !name.is_empty()).then(|| name.to_owned())
+/// A user account from `/etc/passwd`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// Login name.
+    pub name: String,
+    /// User id.
+    pub uid: u32,
+    /// Primary group id.
+    pub gid: u32,
+}
+
+/// The well-formed `name:x:uid:gid:...` lines of passwd-format `text`.
+fn accounts(text: &str) -> impl Iterator<Item = Account> + '_ {
+    text.lines().filter_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next().filter(|n| !n.is_empty())?;
+        let _password = f.next()?;
+        let uid = f.next()?.parse().ok()?;
+        let gid = f.next()?.parse().ok()?;
+        Some(Account {
+            name: name.to_owned(),
+            uid,
+            gid,
+        })
     })
+}
+
+/// Finds `spec` (a name, or a numeric uid) in passwd-format `text`.
+pub fn find_account(text: &str, spec: &str) -> Option<Account> {
+    let numeric = spec.parse::<u32>().ok();
+    accounts(text).find(|a| a.name == spec || numeric == Some(a.uid))
+}
+
+/// The first name with `uid` in passwd-format `text`.
+fn find_name(passwd: &str, uid: u32) -> Option<String> {
+    accounts(passwd).find(|a| a.uid == uid).map(|a| a.name)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 use std::path::Path;
 
 use rustix::process::{Gid, Uid};
+pub use siemtap_fs::{Account, find_account};
 
 /// Environment variable naming the user to run as.
 pub const USER_ENV: &str = "SIEMTAP_USER";
@@ -52,34 +53,6 @@ impl UserChoice {
     fn explicit(&self) -> bool {
         self.origin != "default"
     }
-}
-
-/// A user account from /etc/passwd.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Account {
-    /// Login name.
-    pub name: String,
-    /// User id.
-    pub uid: u32,
-    /// Primary group id.
-    pub gid: u32,
-}
-
-/// Finds `spec` (a name, or a numeric uid) in passwd-format `text`.
-pub fn find_account(text: &str, spec: &str) -> Option<Account> {
-    let numeric = spec.parse::<u32>().ok();
-    text.lines().find_map(|line| {
-        let mut f = line.split(':');
-        let name = f.next()?;
-        let _password = f.next()?;
-        let uid = f.next()?.parse::<u32>().ok()?;
-        let gid = f.next()?.parse::<u32>().ok()?;
-        (name == spec || numeric == Some(uid)).then(|| Account {
-            name: name.to_owned(),
-            uid,
-            gid,
-        })
-    })
 }
 
 fn lookup(choice: &UserChoice) -> Result<Account, String> {
